@@ -1,0 +1,171 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin of modulkassa.pos.register: bind the task's host (a register) to its retail points.
+
+Flow, as ansible-core's copy/template split it: read the register's status with one exec, decide on the
+controller against the cabinet, and only then act: issue a fresh code in the cabinet, hand it to the agent
+on stdin, confirm in the cabinet. The cabinet is called from the controller only.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import issue_code
+from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import with_cabinet_options
+from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner import (
+    UNBIND,
+    bindings_after,
+    holder_of,
+    index_points,
+    looks_like_id,
+    plan_bindings,
+    resolve_references,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import (
+    DEFAULT_AGENT_PATH,
+    AgentError,
+    agent_status,
+    run_agent,
+)
+
+# A refused fresh code is retried once with a new one: expiry or a concurrent re-issue can refuse it.
+RETRYABLE_AGENT_CODES = ("activation-code-invalid", "activation-code-expired", "activation-code-used")
+
+
+class ActionModule(CabinetActionBase):
+
+    _requires_connection = True  # unlike the cabinet-only plugins, this one runs the agent on the host
+
+    argument_spec = with_cabinet_options({
+        "retail_points": {"type": "list", "elements": "str", "default": []},
+        "state": {"type": "str", "default": "bound", "choices": ["bound", "unbound"]},
+        "exclusive": {"type": "bool", "default": False},
+        "agent_path": {"type": "str"},
+        "wait_timeout": {"type": "float", "default": 60.0},
+    })
+
+    def prepare(self, args, task_vars):
+        references = [ref.strip() for ref in args["retail_points"]]
+        for index, ref in enumerate(references):
+            if not ref:
+                raise PointInputError("retail_points[%d]" % index, "must not be empty")
+        if len(set(references)) != len(references):
+            raise PointInputError("retail_points", "lists the same point twice")
+        if not references and not args["exclusive"]:
+            raise PointInputError("retail_points", "is required unless exclusive=true (release every point)")
+        if args["wait_timeout"] <= 0:
+            raise PointInputError("wait_timeout", "must be positive")
+        agent_path = args["agent_path"] or task_vars.get("modulkassa_agent_path") or DEFAULT_AGENT_PATH
+        return {"references": references, "agent_path": self._templar.template(agent_path)}
+
+    def _cabinet_points(self, client, references):
+        """The declared points as the cabinet has them: by id (one GET each) or, if names are used, one list."""
+        if references and all(looks_like_id(ref) for ref in references):
+            points = []
+            for ref in references:
+                try:
+                    points.append(client.get_point(ref))
+                except CabinetNotFound:
+                    pass
+            return points
+        return client.list_points() if references else []
+
+    def execute(self, args, prepared, client, task_vars):
+        agent_path = prepared["agent_path"]
+        try:
+            status = agent_status(self, agent_path)
+        except AgentError as exc:
+            return {"failed": True, "msg": str(exc), "agent_error": exc.code}
+        serial = status["serial"]
+        by_id, by_name = index_points(self._cabinet_points(client, prepared["references"]))
+        try:
+            resolved = resolve_references(prepared["references"], by_id, by_name)
+        except ValueError as exc:
+            raise PlanError(str(exc))
+        result = {"changed": False, "serial": serial, "warnings": []}
+        for reference, point in resolved:
+            if point is None and not (self.check_mode and args["state"] == "bound"):
+                if args["state"] == "unbound":
+                    continue  # a point that does not exist is not bound anywhere
+                raise PlanError("retail point %r does not exist in the cabinet; converge the points first" % reference)
+            if point is None:
+                result["warnings"].append("retail point %r does not exist in the cabinet; assuming an earlier task of this "
+                                          "check run would create it" % reference)
+
+        actions = plan_bindings(serial, status["bindings"], resolved, args["state"], args["exclusive"])
+        before = sorted(b.get("name") or b.get("retailPointId") for b in status["bindings"])
+        result["diff"] = {"before": {"serial": serial, "retail_points": before},
+                          "after": {"serial": serial, "retail_points": bindings_after(status["bindings"], actions)}}
+        result["actions"] = [a.as_dict() for a in actions]
+        result["changed"] = bool(actions)
+        if self.check_mode or not actions:
+            result["bindings"] = status["bindings"]
+            return result
+
+        done = []
+        for action in actions:
+            try:
+                if action.action == UNBIND:
+                    self._unbind(client, agent_path, action, serial, args["wait_timeout"])
+                else:
+                    self._bind(client, agent_path, action, serial, args["wait_timeout"])
+            except (AgentError, PlanError) as exc:
+                result.update(failed=True, msg="%s of retail point %r on register %s failed: %s%s" % (
+                    action.action, action.name, serial, exc,
+                    "; done before it: %s" % ", ".join(done) if done else ""))
+                break
+            done.append("%s %s" % (action.action, action.name))
+        result["bindings"] = agent_status(self, agent_path)["bindings"]
+        return result
+
+    def _wait_for(self, client, point_id, predicate, timeout, what):
+        deadline = time.monotonic() + timeout
+        delay = 0.2
+        while True:
+            point = client.get_point(point_id)
+            if predicate(point):
+                return point
+            if time.monotonic() >= deadline:
+                raise PlanError("the cabinet did not show %s within %.0f s" % (what, timeout))
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            delay = min(delay * 2, 2.0)
+
+    def _withdraw_code(self, client, point_id, code):
+        """An unredeemed code must not stay live: take it back unless a newer one already replaced it."""
+        try:
+            if client.get_point(point_id).get("posLinkToken") == code:
+                client.update_point(point_id, {"posLinkToken": None})
+        except CabinetNotFound:
+            pass
+
+    def _bind(self, client, agent_path, action, serial, timeout):
+        for attempt in (1, 2):
+            code, dummy = issue_code(client, action.id)
+            try:
+                run_agent(self, agent_path, ["activate"], stdin=code, secrets=[code])
+                break
+            except AgentError as exc:
+                self._withdraw_code(client, action.id, code)
+                if attempt == 2 or exc.code not in RETRYABLE_AGENT_CODES:
+                    raise
+        self._wait_for(client, action.id, lambda p: holder_of(p) == serial, timeout,
+                       "retail point %r active on register %s" % (action.name, serial))
+
+    def _unbind(self, client, agent_path, action, serial, timeout):
+        try:
+            run_agent(self, agent_path, ["deactivate", "--retail-point", action.id])
+        except AgentError as exc:
+            if exc.code != "not-bound":
+                raise
+        try:
+            self._wait_for(client, action.id, lambda p: holder_of(p) != serial, timeout,
+                           "retail point %r released by register %s" % (action.name, serial))
+        except CabinetNotFound:
+            pass  # the point was deleted meanwhile: it is held by nobody

@@ -1,0 +1,128 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin of modulkassa.pos.retail_point: one point (docs: the module file).
+
+``present``/``absent`` are the one-element case of the planner that ``retail_points`` uses, so both agree field
+by field. ``active`` adds the cabinet's "Активировать" step: a live code is pending until a register redeems it.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import issue_code, record_code
+from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, activation_of, public_point
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError, apply_plan, normalize_specs, plan_points
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
+
+POINT_OPTIONS = ("name", "id") + tuple(point_attributes())
+
+
+def _argument_spec():
+    spec = point_attributes()
+    spec.update(
+        name={"type": "str"},
+        id={"type": "str"},
+        state={"type": "str", "default": "present", "choices": ["present", "active", "absent"]},
+        code_file={"type": "path"},
+        reissue_code={"type": "bool", "default": False},
+        wait={"type": "bool", "default": False},
+        wait_timeout={"type": "float", "default": 300.0},
+    )
+    return with_cabinet_options(spec)
+
+
+class ActionModule(CabinetActionBase):
+
+    argument_spec = _argument_spec()
+    validation_rules = {"required_one_of": [["name", "id"]]}
+
+    def prepare(self, args, task_vars):
+        if args["state"] != "active":
+            for option in ("code_file", "wait"):
+                if args[option]:
+                    raise PointInputError(option, "only applies with state=active")
+        if args["wait_timeout"] <= 0:
+            raise PointInputError("wait_timeout", "must be positive")
+        spec = dict((key, args[key]) for key in POINT_OPTIONS)
+        spec["state"] = "absent" if args["state"] == "absent" else "present"
+        return normalize_specs([spec], "")
+
+    def _current_points(self, client, point_id):
+        if not point_id:
+            return client.list_points()  # one request, then matched by name like retail_points does
+        try:
+            return [client.get_point(point_id)]
+        except CabinetNotFound:
+            return []
+
+    def execute(self, args, prepared, client, task_vars):
+        actual = self._current_points(client, args["id"])
+        change = plan_points(prepared, actual, args["cabinet_login"])[0]
+        apply_plan([change], client, check_mode=self.check_mode)
+        if change.outcome == "failed":
+            return {"failed": True, "changed": False, "action": change.action, "id": change.id,
+                    "msg": "%s of retail point %r failed: %s" % (change.action, change.name, change.error)}
+        before, after = change.before(), change.after()
+        point = change.point
+        code_issued = False
+        if args["state"] == "active":
+            before["activation"] = self._activation_state(change.current)
+            point, code_issued = self._ensure_activation_pending(client, args, change, point)
+            after["activation"] = "active" if activation_of(point)["active"] else "pending"
+        result = {
+            "changed": change.changed or code_issued,
+            "action": change.action,
+            "id": change.id,
+            "changed_fields": list(change.fields),
+            "code_issued": code_issued,
+            "point": public_point(point) if point else None,
+            "diff": {"before": before, "after": after},
+        }
+        if args["state"] == "active" and args["wait"] and not self.check_mode and not activation_of(point)["active"]:
+            point = self._wait_for_activation(client, change, args["wait_timeout"])
+            result["point"] = public_point(point)
+        return result
+
+    @staticmethod
+    def _activation_state(point):
+        if point is None:
+            return "absent"
+        activation = activation_of(point)
+        return "active" if activation["active"] else ("pending" if activation["code_pending"] else "inactive")
+
+    def _ensure_activation_pending(self, client, args, change, point):
+        """A live code exists for an inactive point (the cabinet's "Активировать"); returns (point, issued)."""
+        if activation_of(point)["active"]:
+            return point, False
+        current_code = point.get("posLinkToken")
+        if current_code:
+            client.add_secret(current_code)
+        if current_code and not args["reissue_code"]:
+            if self.check_mode or not args["code_file"]:
+                return point, False
+            # The pending code is kept; the file gets it if it lacks it (writing the file is not a cabinet change).
+            record_code(args["code_file"], change.name, change.id, current_code)
+            return point, False
+        if self.check_mode:
+            return point, True
+        code, point = issue_code(client, change.id)
+        if args["code_file"]:
+            record_code(args["code_file"], change.name, change.id, code)
+        return point, True
+
+    def _wait_for_activation(self, client, change, timeout):
+        deadline = time.monotonic() + timeout
+        delay = 1.0
+        while time.monotonic() < deadline:
+            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+            point = client.get_point(change.id)
+            if activation_of(point)["active"]:
+                return point
+            delay = min(delay * 1.5, 5.0)
+        raise PlanError("retail point %r was not activated within %.0f s; its code is still pending (see code_file or "
+                        "the cabinet)" % (change.name, timeout))

@@ -1,0 +1,71 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Activation codes: how they are drawn, and the sealed file that hands them to staff.
+
+A code is a random numeric string, as the cabinet's own "Сгенерировать код" makes them. Codes are secrets:
+they go into the cabinet (``posLinkToken``), onto a register's stdin, or into a file of mode 0600 that the
+user names, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import secrets
+import tempfile
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetConflict, CabinetError
+
+CODE_DIGITS = 8
+ISSUE_ATTEMPTS = 5
+
+
+def new_activation_code():
+    return "%0*d" % (CODE_DIGITS, secrets.randbelow(10 ** CODE_DIGITS))
+
+
+def issue_code(client, point_id):
+    """Store a fresh code in the point (the cabinet's "Активировать"); returns ``(code, point)``.
+
+    The previous code, if any, stops working: this is how a code left by an interrupted run is retired.
+    """
+    for dummy in range(ISSUE_ATTEMPTS):
+        code = new_activation_code()
+        client.add_secret(code)  # from here on the client redacts it from every message
+        try:
+            return code, client.update_point(point_id, {"posLinkToken": code})
+        except CabinetConflict:
+            continue  # the cabinet keeps live codes unique across points: draw another
+    raise CabinetError("could not issue a unique activation code for retail point %s after %d attempts" % (point_id, ISSUE_ATTEMPTS))
+
+
+def record_code(path, name, point_id, code):
+    """Merge ``{name: {id, code, issued_at}}`` into the JSON file at ``path``, written atomically with mode 0600."""
+    path = os.path.abspath(os.path.expanduser(path))
+    directory = os.path.dirname(path)
+    try:
+        with open(path) as handle:
+            codes = json.load(handle)
+        if not isinstance(codes, dict):
+            codes = {}
+    except (IOError, OSError, ValueError):
+        codes = {}
+    if codes.get(name, {}).get("code") == code:
+        return
+    codes[name] = {"id": point_id, "code": code,
+                   "issued_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    handle, temp_path = tempfile.mkstemp(prefix=".codes-", dir=directory)  # mkstemp creates it with mode 0600
+    try:
+        with os.fdopen(handle, "w") as out:
+            json.dump(codes, out, indent=2, ensure_ascii=False, sort_keys=True)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temp_path, 0o600)
+        os.rename(temp_path, path)
+    except BaseException:
+        if os.path.exists(temp_path):
+            os.unlink(temp_path)
+        raise

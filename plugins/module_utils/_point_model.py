@@ -1,0 +1,227 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The canonical model of a retail point.
+
+Both sides of every comparison go through here: what the user declared (``canonical_desired``) and what
+the cabinet returned (``canonical_actual``). ``changed`` and ``diff`` are computed from these two dicts and
+nothing else, so a value that the cabinet stores differently from how the user wrote it (a phone with
+``+7``, an int VAT tag sent as a string) cannot make a re-run report a change.
+
+Field names are the module option names; ``API_PATHS`` maps them to the cabinet's JSON.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import uuid
+
+# Managed attributes: option name -> path in the cabinet's retail-point JSON.
+API_PATHS = {
+    "name": ("name",),
+    "address": ("address",),
+    "phone": ("phone",),
+    "inn": ("inn",),
+    "kpp": ("settings", "egaisSettings", "kpp"),
+    "tax_mode": ("settings", "defaultTaxMode"),
+    "vat_tag": ("settings", "defaultVatTag"),
+    "fiscal_service_enabled": ("settings", "fiscalServiceEnabled"),
+}
+MANAGED_FIELDS = tuple(API_PATHS)
+STRING_FIELDS = ("name", "address", "phone", "inn", "kpp", "tax_mode")
+
+TAX_MODES = ("COMMON", "SIMPLIFIED", "SIMPLIFIED_WITH_EXPENSE", "ENVD", "COMMON_AGRICULTURAL", "PATENT")
+# settings.defaultVatTag: 1102 20%, 1103 10%, 1104 0%, 1105 no VAT, 1106 20/120, 1107 10/110.
+VAT_TAGS = (1102, 1103, 1104, 1105, 1106, 1107)
+
+NAME_MAX = 255
+ADDRESS_MAX = 1000
+
+# The cabinet's own activation test: a point is active once a register reported in.
+KKT_NOT_PLUGGED = "KKT_NOT_PLUGGED"
+
+# Fixed namespace for point ids; changing it would make every existing deployment create duplicates.
+POINT_ID_NAMESPACE = uuid.UUID("6f1d3c52-9a8e-5b7e-8c41-2d0f6a1e9b73")
+
+_INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
+_KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
+_PHONE_PUNCTUATION_RE = re.compile(r"[\s()\-.]")
+
+
+class PointInputError(ValueError):
+    """Bad input, found before any request. ``path`` names the offending field (``points[3].inn``)."""
+
+    def __init__(self, path, rule):
+        self.path = path
+        self.rule = rule
+        super().__init__("%s: %s" % (path, rule))
+
+
+def point_id_for(login, name):
+    """The deterministic id of a point this collection creates: a retried or raced create collides."""
+    return str(uuid.uuid5(POINT_ID_NAMESPACE, "%s/%s" % (login.strip().lower(), name)))
+
+
+def _inn_checksum(digits, weights):
+    return sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10
+
+
+def inn_is_valid(inn):
+    if not inn.isdigit() or not inn.isascii():
+        return False
+    if len(inn) == 10:
+        return _inn_checksum(inn, _INN10_WEIGHTS) == int(inn[9])
+    if len(inn) == 12:
+        return (_inn_checksum(inn, _INN12_WEIGHTS_1) == int(inn[10])
+                and _inn_checksum(inn, _INN12_WEIGHTS_2) == int(inn[11]))
+    return False
+
+
+def _check_text(path, value, max_len):
+    for char in value:
+        # Control characters (newlines, escapes, NUL) would print on receipts and corrupt reports.
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            raise PointInputError(path, "must not contain control or unassigned characters (found U+%04X)" % ord(char))
+    if len(value) > max_len:
+        raise PointInputError(path, "must be at most %d characters (got %d)" % (max_len, len(value)))
+
+
+def normalize_phone(value, path="phone"):
+    """Return the cabinet's 10-digit form of a Russian phone number."""
+    raw = _PHONE_PUNCTUATION_RE.sub("", value)
+    if raw.startswith("+7"):
+        raw = raw[2:]
+    elif len(raw) == 11 and raw[0] in "78":
+        raw = raw[1:]
+    if len(raw) != 10 or not raw.isdigit() or not raw.isascii():
+        raise PointInputError(path, "must be a 10-digit phone number after the +7/8 prefix (e.g. +7 912 345-67-89)")
+    return raw
+
+
+def _desired_value(field, value, path):
+    """Validate and normalise one declared value; ``None`` means 'not managed'."""
+    if value is None:
+        return None
+    if field == "fiscal_service_enabled":
+        if not isinstance(value, bool):
+            raise PointInputError(path, "must be a boolean")
+        return value
+    if field == "vat_tag":
+        if isinstance(value, bool) or not isinstance(value, int) or value not in VAT_TAGS:
+            raise PointInputError(path, "must be one of %s" % ", ".join(str(v) for v in VAT_TAGS))
+        return value
+    if not isinstance(value, str):
+        raise PointInputError(path, "must be a string (quote numbers such as INN and KPP in YAML)")
+    value = value.strip()
+    if field == "name":
+        if not value:
+            raise PointInputError(path, "must not be empty")
+        _check_text(path, value, NAME_MAX)
+        return value
+    if field == "address":
+        _check_text(path, value, ADDRESS_MAX)
+        return value
+    if field == "phone":
+        return normalize_phone(value, path) if value else ""
+    if field == "inn":
+        if value and not inn_is_valid(value):
+            raise PointInputError(path, "must be 10 or 12 digits with a valid INN checksum")
+        return value
+    if field == "kpp":
+        value = value.upper()
+        if value and not _KPP_RE.match(value):
+            raise PointInputError(path, "must be 9 characters: 4 digits, 2 digits or capital letters, 3 digits")
+        return value
+    if field == "tax_mode":
+        value = value.upper()
+        if value not in TAX_MODES:
+            raise PointInputError(path, "must be one of %s" % ", ".join(TAX_MODES))
+        return value
+    raise PointInputError(path, "is not a managed field")  # pragma: no cover - guarded by MANAGED_FIELDS
+
+
+def canonical_desired(spec, path_prefix=""):
+    """Canonical dict of the managed fields the user set (others are absent: not managed)."""
+    result = {}
+    for field in MANAGED_FIELDS:
+        value = _desired_value(field, spec.get(field), path_prefix + field)
+        if value is not None:
+            result[field] = value
+    inn = result.get("inn", "")
+    if len(inn) == 12 and result.get("kpp"):
+        raise PointInputError(path_prefix + "kpp", "must be empty when inn has 12 digits (an individual entrepreneur has no KPP)")
+    return result
+
+
+def _dig(obj, path):
+    for key in path:
+        if not isinstance(obj, dict):
+            return None
+        obj = obj.get(key)
+    return obj
+
+
+def canonical_actual(point):
+    """Canonical dict of every managed field of a point as the cabinet returned it."""
+    result = {}
+    for field, path in API_PATHS.items():
+        value = _dig(point, path)
+        if field == "fiscal_service_enabled":
+            result[field] = bool(value)
+        elif field == "vat_tag":
+            try:
+                result[field] = int(value) if value is not None else None
+            except (TypeError, ValueError):
+                result[field] = value
+        elif value is None:
+            result[field] = ""
+        elif field == "phone":
+            try:
+                result[field] = normalize_phone(str(value))
+            except PointInputError:
+                result[field] = str(value)
+        elif field in ("kpp", "tax_mode"):
+            result[field] = str(value).strip().upper()
+        else:
+            result[field] = str(value).strip()
+    return result
+
+
+def changed_fields(desired, actual):
+    """Managed fields whose declared value differs from the cabinet's, in a stable order."""
+    return [field for field in MANAGED_FIELDS if field in desired and desired[field] != actual.get(field)]
+
+
+def api_body(fields):
+    """Nested cabinet JSON for the given canonical fields (a full create body or a partial PUT)."""
+    body = {}
+    for field, value in fields.items():
+        path = API_PATHS[field]
+        node = body
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = value
+    return body
+
+
+def activation_of(point):
+    """What the cabinet says about the point's activation, without the code itself."""
+    kkt_status = point.get("kktStatus") or KKT_NOT_PLUGGED
+    kkm_info = point.get("kkmInfo") if isinstance(point.get("kkmInfo"), dict) else {}
+    return {
+        "active": kkt_status != KKT_NOT_PLUGGED,
+        "kkt_status": kkt_status,
+        "register_serial": kkm_info.get("serialNumber"),
+        "code_pending": bool(point.get("posLinkToken")),
+    }
+
+
+def public_point(point):
+    """The point as returned to the user: the activation code is a secret and never leaves the controller."""
+    cleaned = {key: value for key, value in point.items() if key != "posLinkToken"}
+    cleaned["activation"] = activation_of(point)
+    return cleaned

@@ -1,0 +1,152 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This module is implemented entirely by the action plugin of the same name: it decides on the controller and
+# runs only the register agent's commands on the host.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: register
+short_description: Bind a ModulKassa register (касса) to its retail points by redeeming activation codes
+version_added: 0.1.0
+description:
+  - Runs against a register host, reached over SSH, that has the register agent (see the collection's
+    C(docs/register-agent.md) for the agent's contract).
+  - Reads the register's status with one exec of C(<agent> status), compares it with the cabinet, and stops there
+    when every declared point is already held by this register (the cabinet's C(kkmInfo) names its serial).
+  - Otherwise, per point to bind, it issues a fresh random numeric activation code in the cabinet (C(posLinkToken),
+    what the cabinet's C(Активировать) button does), hands it to the agent's C(activate) command on stdin, and waits
+    until the cabinet shows the point active on this register. A point held by another register moves here (the
+    other register loses it, as the cabinet warns).
+  - If a run dies between issuing and redeeming a code, the next run issues a new code, which replaces the old one,
+    and completes the binding. A code the agent refused is withdrawn at once.
+  - The cabinet is called from the controller only; the register's own device credentials are never used or read.
+  - The activation code and the device credentials appear in no result, diff, log or error message.
+author:
+  - modulkassa.pos developers
+options:
+  retail_points:
+    description:
+      - The points this register must serve (O(state=bound)) or release (O(state=unbound)), by name or by id.
+        One register may serve several points.
+      - With ids only, the cabinet is read point by point; with names, one list request is made. Roles that
+        handle many registers pass ids so that no register costs a full list of the cabinet.
+    type: list
+    elements: str
+    default: []
+  state:
+    description:
+      - V(bound) - the register holds every point in O(retail_points).
+      - V(unbound) - the register holds none of them.
+    type: str
+    default: bound
+    choices: [bound, unbound]
+  exclusive:
+    description:
+      - With O(state=bound), also release every point the register holds that O(retail_points) does not list.
+        With an empty O(retail_points), release all of them.
+    type: bool
+    default: false
+  agent_path:
+    description:
+      - Path of the register agent on the host.
+      - If not set, the C(modulkassa_agent_path) host variable is used, then V(modulkassa-agent) from the PATH.
+    type: str
+  wait_timeout:
+    description:
+      - Seconds to wait for the cabinet to show a binding (or a release) after the agent reported it done.
+    type: float
+    default: 60
+extends_documentation_fragment:
+  - modulkassa.pos.cabinet
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details:
+      - The register's status is read and the cabinet is read; no code is issued and nothing runs on the register
+        that changes it.
+      - A declared point that does not exist yet (an earlier task of the check run would create it) gives a warning
+        and is reported as a binding that would be made.
+  diff_mode:
+    support: full
+    details: The register's serial and the names of the points it holds, before and after.
+  platform:
+    platforms: posix
+  action_group:
+    membership: [modulkassa.pos.cabinet]
+seealso:
+  - module: modulkassa.pos.register_info
+  - module: modulkassa.pos.retail_point
+"""
+
+EXAMPLES = r"""
+- name: Bind the registers to their points
+  hosts: registers
+  gather_facts: false
+  module_defaults:
+    group/modulkassa.pos.cabinet:
+      cabinet_url: "{{ modulkassa_url }}"
+      cabinet_login: "{{ modulkassa_login }}"
+      cabinet_password: "{{ modulkassa_password }}"
+  tasks:
+    - name: This register serves its two points and nothing else
+      modulkassa.pos.register:
+        retail_points:
+          - Moscow Tverskaya 1
+          - Moscow Tverskaya 1 (cafe)
+        exclusive: true
+
+    - name: Release a point that moved to another register
+      modulkassa.pos.register:
+        retail_points: [Kazan Baumana 5]
+        state: unbound
+"""
+
+RETURN = r"""
+serial:
+  description: Serial number of the register, as its agent reports it.
+  returned: success
+  type: str
+  sample: SN-REG01
+actions:
+  description: What was done (or, in check mode, would be done), per point.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    action:
+      description: V(bind), V(rebind) (the point moves from another register) or V(unbind).
+      type: str
+    id:
+      description: Id of the point (null in check mode for a point that does not exist yet).
+      type: str
+    retail_point:
+      description: Name of the point.
+      type: str
+    previous_register:
+      description: Serial of the register that held the point before, if any.
+      type: str
+bindings:
+  description: The register's bindings after the task, as its agent reports them.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{retailPointId: 0b1e6cba-3f7e-5d59-9c1f-4a5ef07f1c3a, name: Moscow Tverskaya 1, since: "2026-11-24T08:00:00Z"}]
+agent_error:
+  description: The agent's error code when it failed (for example V(activation-code-expired), V(cabinet-unreachable)).
+  returned: when the agent failed
+  type: str
+"""

@@ -1,0 +1,190 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+# This module is implemented entirely by the action plugin of the same name, which runs on the controller.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: retail_points
+short_description: Converge the whole set of retail points of a ModulKassa cabinet account in one call
+version_added: 0.1.0
+description:
+  - Takes the whole desired list of retail points, reads the account's points with one request, plans per point
+    (create, update, delete, unchanged), and performs the writes with bounded concurrency.
+  - Each point is handled exactly as M(modulkassa.pos.retail_point) handles one (the same planner), so the two
+    modules never disagree about a field.
+  - Every declared point is validated before the first request; one bad entry fails the task with the path of the
+    offending field (for example C(points[3].inn)) and nothing is written.
+  - With O(purge=true), points of the account that the list does not declare are deleted.
+  - When some writes fail, the others still complete; the task fails and its RV(results) say per point what was
+    done and what was not. A re-run converges the rest.
+author:
+  - modulkassa.pos developers
+options:
+  points:
+    description:
+      - The desired retail points. Each needs O(points[].name), or O(points[].id) for a point created elsewhere.
+      - Names and ids must be unique in the list.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      name:
+        description:
+          - Name of the point, unique within the account (1 to 255 characters, no control characters).
+          - Required to create a point. With O(points[].id) given, a different name renames the point.
+        type: str
+      id:
+        description:
+          - Id (UUID) of the point. Without it, new points get C(uuid5(account login + name)).
+        type: str
+      state:
+        description:
+          - V(present) - the point exists with the given attributes; V(absent) - it does not exist.
+        type: str
+        default: present
+        choices: [present, absent]
+      address:
+        description:
+          - Address of the point as printed on receipts (the cabinet's C(address)).
+        type: str
+      phone:
+        description:
+          - Phone of the point in any common form; stored and compared as the cabinet's 10 digits.
+        type: str
+      inn:
+        description:
+          - INN, 10 digits (legal entity) or 12 digits (individual entrepreneur), with a valid checksum. Quote it in YAML.
+        type: str
+      kpp:
+        description:
+          - KPP, 9 characters. Must be empty when the INN has 12 digits.
+        type: str
+      tax_mode:
+        description:
+          - Default taxation mode (C(settings.defaultTaxMode)).
+        type: str
+        choices: [COMMON, SIMPLIFIED, SIMPLIFIED_WITH_EXPENSE, ENVD, COMMON_AGRICULTURAL, PATENT]
+      vat_tag:
+        description:
+          - Default VAT tag (C(settings.defaultVatTag)) - V(1102) 20%, V(1103) 10%, V(1104) 0%, V(1105) no VAT,
+            V(1106) 20/120, V(1107) 10/110.
+        type: int
+        choices: [1102, 1103, 1104, 1105, 1106, 1107]
+      fiscal_service_enabled:
+        description:
+          - Whether the point prints documents of an online store (C(settings.fiscalServiceEnabled)).
+        type: bool
+  purge:
+    description:
+      - Delete the account's points that O(points) does not declare.
+    type: bool
+    default: false
+  concurrency:
+    description:
+      - How many writes run at the same time (1 to 64). Retries on HTTP 429 honour C(Retry-After) per request.
+    type: int
+    default: 8
+extends_documentation_fragment:
+  - modulkassa.pos.cabinet
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
+attributes:
+  action:
+    support: full
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+  check_mode:
+    support: full
+    details: One list request; no write. The results hold the plan.
+  diff_mode:
+    support: full
+    details: One diff for all changed points, keyed by point name, with before and after of the managed attributes.
+  platform:
+    platforms: posix
+  action_group:
+    membership: [modulkassa.pos.cabinet]
+seealso:
+  - module: modulkassa.pos.retail_point
+  - module: modulkassa.pos.retail_point_info
+"""
+
+EXAMPLES = r"""
+- name: The chain's points are exactly these
+  modulkassa.pos.retail_points:
+    cabinet_url: https://my.modulkassa.ru
+    cabinet_login: ops@example.com
+    cabinet_password: "{{ vault_modulkassa_password }}"
+    purge: true
+    points:
+      - name: Moscow Tverskaya 1
+        address: Moscow, Tverskaya st. 1
+        inn: "7707083893"
+        kpp: "773601001"
+        tax_mode: COMMON
+        vat_tag: 1102
+      - name: Kazan Baumana 5
+        address: Kazan, Baumana st. 5
+        phone: "+7 843 123-45-67"
+        inn: "500100732259"
+        tax_mode: PATENT
+        vat_tag: 1105
+  register: converge
+
+- name: Report what was created
+  ansible.builtin.debug:
+    msg: "{{ converge.results | selectattr('action', 'equalto', 'create') | map(attribute='name') | list }}"
+
+- name: Remove one point, leave the rest alone
+  modulkassa.pos.retail_points:
+    points:
+      - name: Tver Sovetskaya 3
+        state: absent
+"""
+
+RETURN = r"""
+summary:
+  description: How many points fall in each action.
+  returned: success
+  type: dict
+  sample: {create: 2, update: 1, delete: 0, unchanged: 997, absent: 0}
+results:
+  description: One entry per declared point (in order), then one per purged point.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the point.
+      type: str
+    id:
+      description: Id of the point.
+      type: str
+    action:
+      description: What was (or would be) done.
+      type: str
+      choices: [create, update, delete, unchanged, absent]
+    changed_fields:
+      description: Managed attributes that differ(ed).
+      type: list
+      elements: str
+    outcome:
+      description:
+        - V(done), V(failed), V(predicted) (check mode) or V(unchanged). V(planned) means the write was not attempted.
+      type: str
+    activation:
+      description: The point's activation status (V(active), V(kkt_status), V(register_serial), V(code_pending)).
+      type: dict
+      returned: when the point exists (or would)
+    error:
+      description: Why the write failed.
+      type: str
+      returned: when O(outcome=failed)
+"""

@@ -1,0 +1,85 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Base class of the action plugins that talk to the cabinet from the controller.
+
+It validates the task's arguments against the plugin's spec (env fallbacks included), lets the plugin
+check its input before any request, opens one cabinet client for the whole task, and turns every expected
+failure into a clean ``failed`` result. Subclasses implement ``prepare`` (no requests) and ``execute``.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient, CabinetError
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
+
+
+class CabinetActionBase(ActionBase):
+    """Runs entirely on the controller: no module is shipped and no remote connection is opened."""
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True  # set deliberately: every subclass does all reads and no write in check mode
+    _supports_async = False
+
+    argument_spec = {}
+    validation_rules = {}
+
+    def prepare(self, args, task_vars):
+        """Check the input beyond the argument spec; may not make requests. Returns what ``execute`` needs."""
+        return None
+
+    def execute(self, args, prepared, client, task_vars):
+        """Do the work with ``client``; returns the result dict (``changed`` and friends)."""
+        raise NotImplementedError
+
+    @property
+    def check_mode(self):
+        return bool(self._task.check_mode)
+
+    @property
+    def diff_mode(self):
+        return bool(self._task.diff)
+
+    def open_client(self, args, warnings):
+        return CabinetClient(
+            args["cabinet_url"],
+            args["cabinet_login"],
+            args["cabinet_password"],
+            validate_certs=args["validate_certs"],
+            ca_path=args["ca_path"],
+            timeout=args["timeout"],
+            retries=args["retries"],
+            warn=warnings.append,  # list.append is atomic: safe from the planner's writer threads
+        )
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(CabinetActionBase, self).run(tmp, task_vars)
+        del tmp  # no remote temp dir: nothing runs on the managed host
+        try:
+            dummy, args = self.validate_argument_spec(argument_spec=self.argument_spec, **self.validation_rules)
+        except AnsibleActionFail as exc:
+            # The message names the option; no value is echoed, so a no_log value cannot leak here.
+            result.update(failed=True, msg=str(exc))
+            return result
+
+        warnings = []
+        try:
+            prepared = self.prepare(args, task_vars or {})
+            with self.open_client(args, warnings) as client:
+                result.update(self.execute(args, prepared, client, task_vars or {}))
+        except PointInputError as exc:
+            result.update(failed=True, msg="Invalid input: %s" % exc, field=exc.path)
+        except (PlanError, CabinetError) as exc:
+            # CabinetError messages are already redacted by the client (password, codes, credentials).
+            result.update(failed=True, msg=str(exc))
+        if warnings:
+            result["warnings"] = result.get("warnings", []) + warnings
+        if not self.diff_mode:
+            result.pop("diff", None)
+        return result

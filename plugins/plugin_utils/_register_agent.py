@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Talk to the register agent over the host's connection: one raw exec per call, no module shipped.
+
+The agent's contract (docs/register-agent.md): ``status``, ``activate`` (code on stdin), ``deactivate
+--retail-point ID``; JSON on stdout; distinct exit codes. Secrets given to ``run_agent`` are redacted from
+everything it returns or raises, and the code only ever travels on stdin (argv shows in ``ps``).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+
+DEFAULT_AGENT_PATH = "modulkassa-agent"
+
+AGENT_EXIT_CODES = {
+    2: "usage",
+    3: "activation-code-invalid",
+    4: "activation-code-expired",
+    5: "activation-code-used",
+    6: "activation-code-attempts-exceeded",
+    7: "cabinet-unreachable",
+    8: "not-bound",
+}
+EXPLANATIONS = {
+    "activation-code-invalid": "the cabinet does not know the code (a typo, or a newer code replaced it)",
+    "activation-code-expired": "the code expired before the register redeemed it",
+    "activation-code-used": "the code was already redeemed",
+    "activation-code-attempts-exceeded": "too many wrong codes from this register; the cabinet locked it out for a while",
+    "cabinet-unreachable": "the register cannot reach the cabinet (network, DNS, TLS)",
+    "not-bound": "the register does not hold that point",
+}
+
+
+class AgentError(Exception):
+    def __init__(self, message, code="agent-error", exit_code=None):
+        self.code = code
+        self.exit_code = exit_code
+        super(AgentError, self).__init__(message)
+
+
+def _redact(text, secrets):
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "********")
+    return text
+
+
+def run_agent(action, agent_path, arguments, stdin=None, secrets=()):
+    """Run one agent command on the task's host; returns its JSON answer or raises ``AgentError``.
+
+    A connection failure is not caught: Ansible reports the host as unreachable, as for any task.
+    """
+    command = " ".join(shlex.quote(part) for part in [agent_path] + list(arguments))
+    in_data = stdin.encode("utf-8") if stdin is not None else None
+    # pylint: disable-next=protected-access
+    outcome = action._low_level_execute_command(command, sudoable=True, in_data=in_data)
+    stdout = _redact(outcome.get("stdout", "") or "", secrets)
+    stderr = _redact(outcome.get("stderr", "") or "", secrets)
+    rc = outcome.get("rc", 1)
+    try:
+        answer = json.loads(stdout) if stdout.strip() else None
+    except ValueError:
+        answer = None
+    if rc == 0 and isinstance(answer, dict):
+        return answer
+    code = AGENT_EXIT_CODES.get(rc, "agent-error")
+    if isinstance(answer, dict) and isinstance(answer.get("error"), str):
+        code = answer["error"]
+    detail = answer.get("message") if isinstance(answer, dict) else None
+    if rc == 127:
+        detail = "agent not found at %s (set agent_path or the modulkassa_agent_path host variable)" % agent_path
+    elif not detail:
+        detail = (stderr.strip() or stdout.strip() or "no output")[-300:]
+    explanation = EXPLANATIONS.get(code)
+    message = "register agent '%s' failed (exit %s, %s): %s" % (" ".join(arguments[:1]), rc, code, detail)
+    if explanation:
+        message += " - " + explanation
+    raise AgentError(message, code=code, exit_code=rc)
+
+
+def agent_status(action, agent_path):
+    status = run_agent(action, agent_path, ["status"])
+    if not isinstance(status.get("serial"), str) or not isinstance(status.get("bindings", []), list):
+        raise AgentError("register agent status is not the documented JSON (serial, bindings)", code="agent-protocol")
+    status.setdefault("bindings", [])
+    return status

@@ -1,0 +1,217 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Real ansible-playbook runs against the real emulator: check -> apply -> re-apply -> check -> change ->
+delete -> delete again, for ``retail_points``, ``retail_point`` and ``retail_point_info``.
+
+Check mode is proven by the emulator's write counters, not by what the plugin says about itself.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import yaml
+
+DEMO = ("demo@example.com", "demo-password-1")
+OTHER = ("other@example.com", "other-password-2")
+
+
+def _env(cabinet, account=DEMO):
+    return {"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": account[0], "MODULKASSA_PASSWORD": account[1]}
+
+
+def _play(tasks, module_defaults=None):
+    play = {"name": "test", "hosts": "localhost", "gather_facts": False, "tasks": tasks}
+    if module_defaults:
+        play["module_defaults"] = module_defaults
+    return yaml.safe_dump([play], allow_unicode=True, sort_keys=False)
+
+
+def _points_task(points, purge=False, **extra):
+    args = {"points": points, "purge": purge}
+    args.update(extra)
+    return {"name": "points", "modulkassa.pos.retail_points": args, "register": "out"}
+
+
+def _result(run, name):
+    matches = [t for t in run.tasks if t["task"] == name]
+    assert matches, "task %r not found; tasks: %s\nstdout:\n%s" % (name, [t["task"] for t in run.tasks], run.stdout[-3000:])
+    return matches[-1]["result"]
+
+
+def _unique(prefix):
+    return "%s %s" % (prefix, uuid.uuid4().hex[:8])
+
+
+def _points(tag):
+    return [
+        {"name": "%s Тверская 1" % tag, "address": "Москва, Тверская 1", "phone": "+7 495 123-45-67",
+         "inn": "7707083893", "kpp": "773601001", "tax_mode": "COMMON", "vat_tag": 1102, "fiscal_service_enabled": False},
+        {"name": "%s Баумана 5" % tag, "address": "Казань, Баумана 5", "inn": "500100732259",
+         "tax_mode": "PATENT", "vat_tag": 1105},
+    ]
+
+
+def test_retail_points_lifecycle(cabinet, run_playbook):
+    tag = _unique("LC")
+    points = _points(tag)
+    env = _env(cabinet)
+
+    cabinet.reset_counters()
+    run = run_playbook(_play([_points_task(points)]), check=True, diff=True, env=env)
+    out = _result(run, "points")
+    assert run.rc == 0 and out["changed"] is True
+    assert out["summary"]["create"] == 2
+    assert cabinet.writes(DEMO[0]) == 0, "check mode wrote to the cabinet"
+    assert set(out["diff"]["after"]) == {p["name"] for p in points}
+    assert out["diff"]["before"][points[0]["name"]] == {"state": "absent"}
+
+    run = run_playbook(_play([_points_task(points)]), diff=True, env=env)
+    out = _result(run, "points")
+    assert run.rc == 0 and out["changed"] is True and out["summary"]["create"] == 2
+    assert cabinet.counters(DEMO[0]).get("POST /api/v1/retail-points") == 2
+
+    cabinet.reset_counters()
+    run = run_playbook(_play([_points_task(points)]), env=env)
+    out = _result(run, "points")
+    assert run.rc == 0 and out["changed"] is False and out["summary"]["unchanged"] == 2
+    assert cabinet.counters(DEMO[0]) == {"GET /api/v1/retail-points": 1}, "a no-op run must cost exactly one request"
+
+    run = run_playbook(_play([_points_task(points)]), check=True, diff=True, env=env)
+    assert _result(run, "points")["changed"] is False
+
+    changed = json.loads(json.dumps(points))
+    changed[0]["phone"] = "8 (495) 765-43-21"
+    changed[1]["fiscal_service_enabled"] = True
+    cabinet.reset_counters()
+    run = run_playbook(_play([_points_task(changed)]), check=True, diff=True, env=env)
+    out = _result(run, "points")
+    assert out["changed"] is True and cabinet.writes(DEMO[0]) == 0
+    assert out["diff"]["before"][points[0]["name"]]["phone"] == "4951234567"
+    assert out["diff"]["after"][points[0]["name"]]["phone"] == "4957654321"
+    assert [r["changed_fields"] for r in out["results"]] == [["phone"], ["fiscal_service_enabled"]]
+
+    run = run_playbook(_play([_points_task(changed)]), env=env)
+    assert _result(run, "points")["summary"]["update"] == 2
+    assert cabinet.counters(DEMO[0]).get("PUT /api/v1/retail-point/{id}") == 2
+
+    gone = [{"name": p["name"], "state": "absent"} for p in points]
+    run = run_playbook(_play([_points_task(gone)]), env=env)
+    out = _result(run, "points")
+    assert out["changed"] is True and out["summary"]["delete"] == 2
+    run = run_playbook(_play([_points_task(gone)]), env=env)
+    out = _result(run, "points")
+    assert out["changed"] is False and out["summary"]["absent"] == 2
+
+
+def test_retail_point_lifecycle_and_rename_by_id(cabinet, run_playbook):
+    name = _unique("Single")
+    env = _env(cabinet)
+    task = {"name": "point", "modulkassa.pos.retail_point": {"name": name, "inn": "7736050003", "kpp": "773601001",
+                                                            "phone": "9161234567", "vat_tag": 1103}}
+
+    cabinet.reset_counters()
+    out = _result(run_playbook(_play([task]), check=True, diff=True, env=env), "point")
+    assert out["changed"] and out["action"] == "create" and cabinet.writes(DEMO[0]) == 0
+    assert out["diff"]["after"]["vat_tag"] == 1103 and out["point"]["activation"]["active"] is False
+
+    out = _result(run_playbook(_play([task]), env=env), "point")
+    assert out["changed"] and out["point"]["id"] == out["id"]
+    point_id = out["id"]
+    assert "posLinkToken" not in out["point"]
+
+    out = _result(run_playbook(_play([task]), env=env), "point")
+    assert out["changed"] is False and out["action"] == "unchanged"
+
+    rename = {"name": "point", "modulkassa.pos.retail_point": {"id": point_id, "name": name + " renamed"}}
+    out = _result(run_playbook(_play([rename]), diff=True, env=env), "point")
+    assert out["changed"] and out["changed_fields"] == ["name"] and out["diff"]["after"]["name"] == name + " renamed"
+
+    absent = {"name": "point", "modulkassa.pos.retail_point": {"id": point_id, "state": "absent"}}
+    out = _result(run_playbook(_play([absent]), diff=True, env=env), "point")
+    assert out["changed"] and out["action"] == "delete" and out["diff"]["after"] == {"state": "absent"}
+    out = _result(run_playbook(_play([absent]), env=env), "point")
+    assert out["changed"] is False and out["action"] == "absent"
+
+
+def test_info_filters_and_module_defaults_group(cabinet, run_playbook):
+    tag = _unique("Info")
+    defaults = {"group/modulkassa.pos.cabinet": {"cabinet_url": cabinet.url, "cabinet_login": DEMO[0],
+                                                  "cabinet_password": DEMO[1]}}
+    tasks = [
+        _points_task(_points(tag)),
+        {"name": "by name", "modulkassa.pos.retail_point_info": {"name": "%s Баумана 5" % tag}, "register": "one"},
+        {"name": "inactive", "modulkassa.pos.retail_point_info": {"active": False, "inn": "500100732259"}, "register": "two"},
+    ]
+    run = run_playbook(_play(tasks, module_defaults=defaults), check=False)
+    assert run.rc == 0, run.stdout[-3000:]
+    one = _result(run, "by name")["points"]
+    assert [p["name"] for p in one] == ["%s Баумана 5" % tag]
+    assert one[0]["activation"] == {"active": False, "kkt_status": "KKT_NOT_PLUGGED", "register_serial": None, "code_pending": False}
+    assert "%s Баумана 5" % tag in [p["name"] for p in _result(run, "inactive")["points"]]
+
+
+@pytest.mark.parametrize("bad,field", [
+    ({"inn": "7707083894"}, "points[1].inn"),
+    ({"kpp": "12"}, "points[1].kpp"),
+    ({"phone": "12345"}, "points[1].phone"),
+    ({"name": "line\nbreak"}, "points[1].name"),
+    ({"vat_tag": 20}, "vat_tag"),
+    ({"tax_mode": "FLAT"}, "tax_mode"),
+    ({"unknown_key": 1}, "unknown_key"),
+])
+def test_bad_input_fails_before_any_request(cabinet, run_playbook, bad, field):
+    points = _points(_unique("Bad"))
+    points[1].update(bad)
+    cabinet.reset_counters()
+    run = run_playbook(_play([_points_task(points)]), env=_env(cabinet))
+    out = _result(run, "points")
+    assert run.rc != 0 and out.get("failed") is True
+    assert field in out["msg"], out["msg"]
+    assert cabinet.counters(DEMO[0]) == {}, "bad input must be rejected before any request"
+
+
+def test_wrong_password_is_one_clean_error(cabinet, run_playbook):
+    secret = "definitely-wrong-%s" % uuid.uuid4().hex
+    cabinet.reset_counters()
+    run = run_playbook(_play([_points_task(_points(_unique("Auth")))]), verbosity=4,
+                       env={"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": secret})
+    out = _result(run, "points")
+    assert run.rc != 0 and "401" in out["msg"]
+    assert secret not in run.stdout and secret not in run.stderr
+    total = sum(sum(c.values()) for c in cabinet.counters().values())
+    assert total == 1, "an auth failure must not be retried"
+
+
+def test_accounts_are_isolated(cabinet, run_playbook):
+    tag = _unique("Iso")
+    run_playbook(_play([_points_task(_points(tag))]), env=_env(cabinet, DEMO))
+    info = {"name": "info", "modulkassa.pos.retail_point_info": {}, "register": "x"}
+    names = [p["name"] for p in _result(run_playbook(_play([info]), env=_env(cabinet, OTHER)), "info")["points"]]
+    assert not [n for n in names if n.startswith(tag)]
+    # The other account declaring the same names creates its own points (its own uuid5 ids), never touching ours.
+    out = _result(run_playbook(_play([_points_task(_points(tag))]), env=_env(cabinet, OTHER)), "points")
+    assert out["summary"]["create"] == 2
+    out = _result(run_playbook(_play([_points_task(_points(tag))]), env=_env(cabinet, DEMO)), "points")
+    assert out["changed"] is False
+
+
+def test_purge_removes_undeclared_points_of_this_account_only(cabinet, run_playbook):
+    # A fresh account-wide view: purge deletes everything this account has that is not declared.
+    tag = _unique("Purge")
+    env = _env(cabinet, OTHER)
+    run_playbook(_play([_points_task(_points(tag))]), env=env)
+    keep = _points(tag)[:1]
+    cabinet.reset_counters()
+    out = _result(run_playbook(_play([_points_task(keep, purge=True)]), check=True, diff=True, env=env), "points")
+    assert out["changed"] and cabinet.writes(OTHER[0]) == 0
+    assert "%s Баумана 5" % tag in out["diff"]["before"]
+    out = _result(run_playbook(_play([_points_task(keep, purge=True)]), env=env), "points")
+    assert out["summary"]["delete"] >= 1 and out["summary"]["unchanged"] == 1
+    info = {"name": "info", "modulkassa.pos.retail_point_info": {}, "register": "x"}
+    names = [p["name"] for p in _result(run_playbook(_play([info]), env=env), "info")["points"]]
+    assert names == [keep[0]["name"]]

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
+    PointInputError,
+    activation_of,
+    api_body,
+    canonical_actual,
+    canonical_desired,
+    changed_fields,
+    inn_is_valid,
+    normalize_phone,
+    point_id_for,
+    public_point,
+)
+
+VALID_INN10 = "7707083893"
+VALID_INN12 = "500100732259"
+
+
+@pytest.mark.parametrize("inn,valid", [
+    (VALID_INN10, True),
+    (VALID_INN12, True),
+    ("7707083894", False),  # last check digit off by one
+    ("500100732258", False),
+    ("770708389", False),
+    ("77070838931", False),
+    ("77070838a3", False),
+    ("٧٧٠٧٠٨٣٨٩٣", False),  # Arabic-Indic digits pass str.isdigit but are not an INN
+    ("", False),
+])
+def test_inn_checksum(inn, valid):
+    assert inn_is_valid(inn) is valid
+
+
+@pytest.mark.parametrize("raw", ["+7 (912) 345-67-89", "8 912 345 67 89", "79123456789", "9123456789", "+7912.345.67.89"])
+def test_phone_forms_normalise_to_ten_digits(raw):
+    assert normalize_phone(raw) == "9123456789"
+
+
+@pytest.mark.parametrize("raw", ["12345", "+1 912 345 67 89", "9123456789012", "91234567ab"])
+def test_bad_phone_is_rejected_with_the_field_path(raw):
+    with pytest.raises(PointInputError) as err:
+        canonical_desired({"name": "A", "phone": raw}, "points[2].")
+    assert err.value.path == "points[2].phone"
+
+
+@pytest.mark.parametrize("spec,path", [
+    ({"name": ""}, "name"),
+    ({"name": "   "}, "name"),
+    ({"name": "x" * 256}, "name"),
+    ({"name": "bad\nname"}, "name"),
+    ({"name": "bad\x00name"}, "name"),
+    ({"name": "A", "inn": "1234567890"}, "inn"),
+    ({"name": "A", "kpp": "12345"}, "kpp"),
+    ({"name": "A", "inn": VALID_INN12, "kpp": "773601001"}, "kpp"),
+    ({"name": "A", "tax_mode": "FLAT"}, "tax_mode"),
+    ({"name": "A", "vat_tag": 20}, "vat_tag"),
+    ({"name": "A", "vat_tag": True}, "vat_tag"),
+    ({"name": "A", "fiscal_service_enabled": "yes"}, "fiscal_service_enabled"),
+    ({"name": "A", "inn": 7707083893}, "inn"),
+    ({"name": "A", "address": "a" * 1001}, "address"),
+])
+def test_bad_values_name_their_field(spec, path):
+    with pytest.raises(PointInputError) as err:
+        canonical_desired(spec)
+    assert err.value.path == path
+    assert path in str(err.value)
+
+
+def test_desired_is_normalised_and_only_has_fields_the_user_set():
+    desired = canonical_desired({"name": "  Shop 1 ", "phone": "8 (912) 345-67-89", "kpp": "7736ab001", "tax_mode": "patent",
+                                 "address": None})
+    assert desired == {"name": "Shop 1", "phone": "9123456789", "kpp": "7736AB001", "tax_mode": "PATENT"}
+
+
+def test_unicode_names_are_fine():
+    assert canonical_desired({"name": "Магазин «Ромашка» №1"})["name"] == "Магазин «Ромашка» №1"
+
+
+def test_actual_is_canonical_whatever_the_cabinet_sends():
+    actual = canonical_actual({
+        "id": "x", "name": "Shop 1", "phone": "+79123456789", "inn": VALID_INN10, "address": None,
+        "settings": {"defaultVatTag": "1105", "defaultTaxMode": "common", "egaisSettings": {"kpp": "773601001"}},
+    })
+    assert actual == {"name": "Shop 1", "address": "", "phone": "9123456789", "inn": VALID_INN10, "kpp": "773601001",
+                      "tax_mode": "COMMON", "vat_tag": 1105, "fiscal_service_enabled": False}
+
+
+def test_same_values_written_differently_are_not_a_change():
+    desired = canonical_desired({"name": "Shop 1", "phone": "+7 912 345-67-89", "vat_tag": 1105, "tax_mode": "COMMON",
+                                 "fiscal_service_enabled": False, "address": ""})
+    actual = canonical_actual({"name": "Shop 1", "phone": "9123456789", "address": None,
+                               "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON"}})
+    assert changed_fields(desired, actual) == []
+
+
+def test_each_field_change_is_detected():
+    actual = canonical_actual({"name": "A", "phone": "9123456789", "inn": VALID_INN10, "address": "x",
+                               "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON", "fiscalServiceEnabled": False,
+                                            "egaisSettings": {"kpp": "773601001"}}})
+    changes = {"name": "B", "address": "y", "phone": "9123456780", "inn": "7736050003", "kpp": "773601002",
+               "tax_mode": "PATENT", "vat_tag": 1102, "fiscal_service_enabled": True}
+    for field, value in changes.items():
+        assert changed_fields(canonical_desired({"name": "A", field: value}), actual) == [field]
+
+
+def test_api_body_nests_settings():
+    assert api_body({"name": "A", "kpp": "773601001", "vat_tag": 1102}) == {
+        "name": "A", "settings": {"egaisSettings": {"kpp": "773601001"}, "defaultVatTag": 1102}}
+
+
+def test_point_id_is_deterministic_per_account_and_name():
+    assert point_id_for("Ops@Example.com", "Shop 1") == point_id_for("ops@example.com ", "Shop 1")
+    assert point_id_for("ops@example.com", "Shop 1") != point_id_for("ops@example.com", "Shop 2")
+    assert point_id_for("ops@example.com", "Shop 1") != point_id_for("other@example.com", "Shop 1")
+
+
+def test_activation_and_public_point_hide_the_code():
+    point = {"id": "x", "kktStatus": "REGISTERED", "kkmInfo": {"serialNumber": "SN-1"}, "posLinkToken": "12345678"}
+    assert activation_of(point) == {"active": True, "kkt_status": "REGISTERED", "register_serial": "SN-1", "code_pending": True}
+    public = public_point(point)
+    assert "posLinkToken" not in public and "12345678" not in repr(public)
+    assert activation_of({"id": "y"})["active"] is False

@@ -1,0 +1,226 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The planner against an in-memory cabinet (a fake client object; HTTP is the client's own tests' job)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+import pytest
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
+    CabinetConflict,
+    CabinetNotFound,
+    CabinetUnavailable,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, point_id_for
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
+    PlanError,
+    apply_plan,
+    diff_of,
+    normalize_specs,
+    plan_points,
+    summary_of,
+)
+
+LOGIN = "ops@example.com"
+
+
+class FakeCabinet(object):
+    """Just enough of CabinetClient: a dict of points, write counting, injectable failures."""
+
+    def __init__(self, points=()):
+        self.points = dict((p["id"], copy.deepcopy(p)) for p in points)
+        self.writes = []
+        self.fail_names = set()
+        self.commit_then_lose_answer = set()  # names whose create commits, then the answer is "lost"
+        self.lock = threading.Lock()
+
+    def list_points(self):
+        return [copy.deepcopy(p) for p in self.points.values()]
+
+    def get_point(self, point_id):
+        if point_id not in self.points:
+            raise CabinetNotFound("not found", status=404)
+        return copy.deepcopy(self.points[point_id])
+
+    def create_point(self, body):
+        with self.lock:
+            self.writes.append(("POST", body["id"]))
+            if body.get("name") in self.fail_names:
+                raise CabinetUnavailable("POST failed after 4 attempts: HTTP 503", status=503)
+            if body["id"] in self.points:
+                raise CabinetConflict("exists", status=409)
+            point = {"kktStatus": "KKT_NOT_PLUGGED", "posLinkToken": None}
+            point.update(copy.deepcopy(body))
+            self.points[body["id"]] = point
+            if body.get("name") in self.commit_then_lose_answer:
+                self.commit_then_lose_answer.discard(body["name"])
+                raise CabinetConflict("retried POST hit its own commit", status=409)
+            return copy.deepcopy(point)
+
+    def update_point(self, point_id, partial):
+        with self.lock:
+            self.writes.append(("PUT", point_id))
+            point = self.points[point_id]
+            if point.get("name") in self.fail_names:
+                raise CabinetUnavailable("PUT failed", status=503)
+            for key, value in partial.items():
+                if isinstance(value, dict):
+                    node = point.setdefault(key, {})
+                    for k2, v2 in value.items():
+                        if isinstance(v2, dict):
+                            node.setdefault(k2, {}).update(v2)
+                        else:
+                            node[k2] = v2
+                else:
+                    point[key] = value
+            return copy.deepcopy(point)
+
+    def delete_point(self, point_id):
+        with self.lock:
+            self.writes.append(("DELETE", point_id))
+            if point_id not in self.points:
+                raise CabinetNotFound("gone", status=404)
+            del self.points[point_id]
+
+
+def converge(cabinet, specs, purge=False, check_mode=False, concurrency=4):
+    changes = plan_points(normalize_specs(specs), cabinet.list_points(), LOGIN, purge=purge)
+    failed = apply_plan(changes, cabinet, check_mode=check_mode, concurrency=concurrency)
+    return changes, failed
+
+
+SPECS = [
+    {"name": "Shop 1", "address": "Moscow 1", "phone": "+7 912 345-67-89", "inn": "7707083893", "kpp": "773601001",
+     "tax_mode": "COMMON", "vat_tag": 1102, "fiscal_service_enabled": False},
+    {"name": "Shop 2", "address": "Kazan 5", "inn": "500100732259", "tax_mode": "PATENT", "vat_tag": 1105},
+]
+
+
+def test_create_then_reapply_is_unchanged():
+    cabinet = FakeCabinet()
+    changes, failed = converge(cabinet, SPECS)
+    assert not failed and [c.action for c in changes] == ["create", "create"]
+    assert sorted(cabinet.points) == sorted(point_id_for(LOGIN, s["name"]) for s in SPECS)
+    writes = len(cabinet.writes)
+    changes, failed = converge(cabinet, SPECS)
+    assert [c.action for c in changes] == ["unchanged", "unchanged"]
+    assert len(cabinet.writes) == writes
+
+
+def test_check_mode_writes_nothing_and_predicts():
+    cabinet = FakeCabinet()
+    changes, dummy = converge(cabinet, SPECS, check_mode=True)
+    assert cabinet.writes == [] and cabinet.points == {}
+    assert [c.outcome for c in changes] == ["predicted", "predicted"]
+    assert changes[0].point["settings"]["egaisSettings"]["kpp"] == "773601001"
+
+
+def test_update_sends_only_changed_fields_and_diff_shows_them():
+    cabinet = FakeCabinet()
+    converge(cabinet, SPECS)
+    specs = copy.deepcopy(SPECS)
+    specs[0]["vat_tag"] = 1103
+    changes, dummy = converge(cabinet, specs)
+    assert [c.action for c in changes] == ["update", "unchanged"]
+    assert changes[0].fields == ["vat_tag"]
+    diff = diff_of(changes)
+    assert diff["before"]["Shop 1"]["vat_tag"] == 1102 and diff["after"]["Shop 1"]["vat_tag"] == 1103
+    assert "Shop 2" not in diff["before"]
+
+
+def test_purge_deletes_only_undeclared_points():
+    stray = {"id": "stray-1", "name": "Old shop"}
+    cabinet = FakeCabinet([stray])
+    changes, dummy = converge(cabinet, SPECS, purge=False)
+    assert "stray-1" in cabinet.points
+    changes, dummy = converge(cabinet, SPECS, purge=True)
+    assert [c.action for c in changes] == ["unchanged", "unchanged", "delete"]
+    assert "stray-1" not in cabinet.points
+    assert diff_of(changes)["after"]["Old shop"] == {"state": "absent"}
+
+
+def test_state_absent_deletes_and_is_idempotent():
+    cabinet = FakeCabinet()
+    converge(cabinet, SPECS)
+    changes, dummy = converge(cabinet, [{"name": "Shop 1", "state": "absent"}])
+    assert changes[0].action == "delete" and len(cabinet.points) == 1
+    changes, dummy = converge(cabinet, [{"name": "Shop 1", "state": "absent"}])
+    assert changes[0].action == "absent" and not changes[0].changed
+
+
+def test_lost_create_answer_converges_instead_of_duplicating():
+    cabinet = FakeCabinet()
+    cabinet.commit_then_lose_answer.add("Shop 1")
+    changes, failed = converge(cabinet, SPECS[:1])
+    assert not failed and changes[0].outcome == "done"
+    assert len(cabinet.points) == 1
+
+
+def test_conflict_with_a_renamed_point_converges_it_back():
+    cabinet = FakeCabinet()
+    converge(cabinet, SPECS[:1])
+    point_id = point_id_for(LOGIN, "Shop 1")
+    cabinet.points[point_id]["name"] = "Renamed by hand"
+    changes, failed = converge(cabinet, SPECS[:1])
+    assert changes[0].action == "create" and not failed
+    assert cabinet.points[point_id]["name"] == "Shop 1" and len(cabinet.points) == 1
+
+
+def test_partial_failure_reports_what_was_done():
+    cabinet = FakeCabinet()
+    cabinet.fail_names.add("Shop 2")
+    changes, failed = converge(cabinet, SPECS)
+    assert [c.name for c in failed] == ["Shop 2"]
+    assert changes[0].outcome == "done" and changes[1].outcome == "failed"
+    assert "503" in changes[1].result()["error"]
+    cabinet.fail_names.clear()
+    changes, failed = converge(cabinet, SPECS)
+    assert [c.action for c in changes] == ["unchanged", "create"] and not failed
+
+
+def test_ambiguous_name_fails_before_writing():
+    cabinet = FakeCabinet([{"id": "a", "name": "Shop 1"}, {"id": "b", "name": "Shop 1"}])
+    with pytest.raises(PlanError) as err:
+        converge(cabinet, SPECS[:1])
+    assert "a, b" in str(err.value)
+    assert cabinet.writes == []
+
+
+def test_id_identifies_and_renames():
+    cabinet = FakeCabinet([{"id": "legacy-1", "name": "Old name"}])
+    changes, dummy = converge(cabinet, [{"id": "legacy-1", "name": "New name"}])
+    assert changes[0].action == "update" and changes[0].fields == ["name"]
+    assert cabinet.points["legacy-1"]["name"] == "New name"
+
+
+@pytest.mark.parametrize("specs,path", [
+    ([{"name": "A"}, {"name": "A"}], "points[1].name"),
+    ([{"id": "x", "name": "A"}, {"id": "x", "name": "B"}], "points[1].id"),
+    ([{"address": "no name"}], "points[0].name"),
+    ([{"name": "A"}, {"name": "B", "inn": "1111111111"}], "points[1].inn"),
+    (["not a mapping"], "points[0]"),
+])
+def test_bad_specs_fail_before_any_request(specs, path):
+    with pytest.raises(PointInputError) as err:
+        normalize_specs(specs)
+    assert err.value.path == path
+
+
+def test_concurrent_writes_all_land():
+    cabinet = FakeCabinet()
+    specs = [{"name": "Shop %03d" % i, "vat_tag": 1105} for i in range(60)]
+    changes, failed = converge(cabinet, specs, concurrency=8)
+    assert not failed and len(cabinet.points) == 60
+    assert summary_of(changes)["create"] == 60
+
+
+def test_unmanaged_fields_are_left_alone():
+    cabinet = FakeCabinet([{"id": "p", "name": "Shop 1", "address": "kept", "settings": {"defaultVatTag": 1102}}])
+    changes, dummy = converge(cabinet, [{"name": "Shop 1", "phone": "9123456789"}])
+    assert changes[0].fields == ["phone"]
+    assert cabinet.points["p"]["address"] == "kept" and cabinet.points["p"]["settings"]["defaultVatTag"] == 1102
