@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+
+import pytest
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import new_activation_code, record_code
+from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner import (
+    bindings_after,
+    index_points,
+    plan_bindings,
+    resolve_references,
+)
+
+ID_A = "11111111-1111-4111-8111-111111111111"
+ID_B = "22222222-2222-4222-8222-222222222222"
+ID_C = "33333333-3333-4333-8333-333333333333"
+
+
+def point(point_id, name, serial=None):
+    if serial:
+        return {"id": point_id, "name": name, "kktStatus": "REGISTERED", "kkmInfo": {"serialNumber": serial}}
+    return {"id": point_id, "name": name, "kktStatus": "KKT_NOT_PLUGGED", "kkmInfo": None}
+
+
+def plan(serial, bindings, points, references, state="bound", exclusive=False):
+    by_id, by_name = index_points(points)
+    return plan_bindings(serial, bindings, resolve_references(references, by_id, by_name), state, exclusive)
+
+
+def test_nothing_to_do_when_the_cabinet_says_this_register_holds_them():
+    points = [point(ID_A, "A", "SN-1"), point(ID_B, "B", "SN-1")]
+    assert plan("SN-1", [], points, ["A", ID_B]) == []
+
+
+def test_bind_and_rebind():
+    points = [point(ID_A, "A"), point(ID_B, "B", "SN-2")]
+    actions = plan("SN-1", [], points, ["A", "B"])
+    assert [(a.action, a.id, a.previous_register) for a in actions] == [("bind", ID_A, None), ("rebind", ID_B, "SN-2")]
+
+
+def test_exclusive_releases_points_not_listed():
+    points = [point(ID_A, "A", "SN-1")]
+    bindings = [{"retailPointId": ID_A, "name": "A"}, {"retailPointId": ID_C, "name": "C"}]
+    actions = plan("SN-1", bindings, points, ["A"], exclusive=True)
+    assert [(a.action, a.id) for a in actions] == [("unbind", ID_C)]
+    assert bindings_after(bindings, actions) == ["A"]
+
+
+def test_exclusive_with_no_points_releases_everything():
+    bindings = [{"retailPointId": ID_A, "name": "A"}, {"retailPointId": ID_C, "name": "C"}]
+    actions = plan("SN-1", bindings, [], [], exclusive=True)
+    assert sorted(a.id for a in actions) == [ID_A, ID_C]
+
+
+def test_unbound_releases_only_points_held_here():
+    points = [point(ID_A, "A", "SN-1"), point(ID_B, "B", "SN-2")]
+    actions = plan("SN-1", [{"retailPointId": ID_A, "name": "A"}], points, ["A", "B"], state="unbound")
+    assert [(a.action, a.id) for a in actions] == [("unbind", ID_A)]
+
+
+def test_missing_point_is_a_planned_bind_for_check_mode():
+    actions = plan("SN-1", [], [], ["Not yet created"])
+    assert [(a.action, a.id, a.name) for a in actions] == [("bind", None, "Not yet created")]
+    assert bindings_after([], actions) == ["Not yet created"]
+
+
+def test_ambiguous_names_are_refused():
+    with pytest.raises(ValueError) as err:
+        plan("SN-1", [], [point(ID_A, "Same"), point(ID_B, "Same")], ["Same"])
+    assert ID_A in str(err.value) and ID_B in str(err.value)
+
+
+def test_codes_are_eight_random_digits():
+    codes = set(new_activation_code() for dummy in range(200))
+    assert all(len(c) == 8 and c.isdigit() for c in codes)
+    assert len(codes) > 190
+
+
+def test_code_file_is_private_and_merged(tmp_path):
+    path = str(tmp_path / "codes.json")
+    record_code(path, "Shop A", ID_A, "12345678")
+    record_code(path, "Shop B", ID_B, "87654321")
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    with open(path) as handle:
+        data = json.load(handle)
+    assert data["Shop A"]["code"] == "12345678" and data["Shop B"]["id"] == ID_B
+    record_code(path, "Shop A", ID_A, "11112222")
+    with open(path) as handle:
+        assert json.load(handle)["Shop A"]["code"] == "11112222"
+    assert [n for n in os.listdir(str(tmp_path)) if n.startswith(".codes-")] == []
