@@ -1,0 +1,652 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The cabinet REST client: one pooled ``httpx.Client``, typed errors, safe retries, redacted messages.
+
+Contract: ``docs/architecture.md``, section "Cabinet client" (decisions D3, D4 and D8).
+
+* One ``httpx.Client`` per ``CabinetClient``; it may be shared by the threads of one task invocation.
+* Only requests that are safe to repeat are retried (GET, HEAD, PUT, DELETE, and a POST whose JSON body
+  carries a client-chosen ``id``), on HTTP 429/500/502/503/504 and on transport errors, with jittered
+  exponential backoff; ``Retry-After`` is honoured (capped); every retry is reported through ``warn``.
+* No message built here (errors, warnings) ever contains the password, the Authorization header, a value
+  registered with ``add_secret`` or a request body. ``posLinkToken`` values (activation codes) that pass
+  through the client are registered as secrets automatically.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import email.utils
+import json
+import math
+import os
+import random as _random_module
+import re
+import ssl
+import threading
+import time
+import traceback
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._version import USER_AGENT
+
+try:
+    import httpx
+    HAS_HTTPX = True
+    HTTPX_IMPORT_ERROR = None
+except ImportError:
+    HAS_HTTPX = False
+    HTTPX_IMPORT_ERROR = traceback.format_exc()
+
+
+REDACTED = "********"
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 3
+BACKOFF_BASE = 0.5
+BACKOFF_FACTOR = 2.0
+DEFAULT_BACKOFF_MAX = 10.0
+DEFAULT_RETRY_AFTER_MAX = 60.0
+
+# Sized for a ThreadPoolExecutor of up to ~16 writer threads sharing one client (D3), with head room so
+# that a thread never waits for a connection slot.
+MAX_CONNECTIONS = 32
+MAX_KEEPALIVE_CONNECTIONS = 16
+
+RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+RETRY_SAFE_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE"))
+
+# Keys whose string values are secrets wherever they appear in a request or an answer (D8).
+SECRET_KEYS = frozenset(("posLinkToken", "password"))
+
+EXCERPT_LIMIT = 200
+_EXCERPT_SCAN_LIMIT = 10000
+
+_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
+_AUTHORIZATION_RE = re.compile(r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*)\S+(?:[ \t]+[A-Za-z0-9+/=._~-]+)?")
+_WHITESPACE_RE = re.compile(r"\s+")
+
+_POINTS_PATH = "/api/v1/retail-points"
+_POINT_PATH = "/api/v1/retail-point/"
+
+
+class CabinetError(Exception):
+    """Any failure of a cabinet call. ``str(err)`` is redacted and safe to show to the user."""
+
+    def __init__(self, message, status=None, code=None, method=None, path=None):
+        super(CabinetError, self).__init__(message)
+        self.message = message
+        self.status = status
+        self.code = code
+        self.method = method
+        self.path = path
+
+    def __str__(self):
+        return self.message
+
+
+class CabinetArgumentError(CabinetError, ValueError):
+    """The client was given an unusable argument (``cabinet_url``, ``ca_path``, ``timeout``, an id...)."""
+
+
+class CabinetAuthError(CabinetError):
+    """HTTP 401 or 403: wrong credentials or no access."""
+
+
+class CabinetNotFound(CabinetError):
+    """HTTP 404."""
+
+
+class CabinetConflict(CabinetError):
+    """HTTP 409 (for example ``retail-point-already-exists``, ``retail-point-delete-forbidden``)."""
+
+
+class CabinetValidationError(CabinetError):
+    """HTTP 400 or 422; ``code`` is the server's machine code, ``errors`` its field list."""
+
+    def __init__(self, message, status=None, code=None, method=None, path=None, errors=None):
+        super(CabinetValidationError, self).__init__(message, status=status, code=code, method=method, path=path)
+        self.errors = errors if errors is not None else []
+
+
+class CabinetUnavailable(CabinetError):
+    """Transport errors, timeouts, HTTP 429/5xx (after the retries allowed for the request)."""
+
+    def __init__(self, message, status=None, code=None, method=None, path=None, attempts=None):
+        super(CabinetUnavailable, self).__init__(message, status=status, code=code, method=method, path=path)
+        self.attempts = attempts
+
+
+class CabinetProtocolError(CabinetError):
+    """An answer that is not the JSON expected: HTML, truncated JSON, wrong type, a 2xx error body."""
+
+
+def _is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _has_client_id(body):
+    if not isinstance(body, dict):
+        return False
+    value = body.get("id")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        return False
+    return str(value).strip() != ""
+
+
+def _plural(count, word):
+    return "%d %s%s" % (count, word, "" if count == 1 else "s")
+
+
+def _reason(response):
+    phrase = getattr(response, "reason_phrase", "") or httpx.codes.get_reason_phrase(response.status_code)
+    return phrase
+
+
+def _looks_like_error_body(data):
+    status = data.get("status")
+    return _is_number(status) and status >= 400 and "error" in data and "message" in data
+
+
+def _cert_verification_failure(exc):
+    """The ssl.SSLCertVerificationError behind a transport error, if that is what it is."""
+    seen = set()
+    current = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return current
+        current = current.__cause__ or current.__context__
+    if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return exc
+    return None
+
+
+def parse_retry_after(value, now=None):
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date); None if absent or invalid."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = None
+    if seconds is not None:
+        if not math.isfinite(seconds) or seconds < 0:
+            return None
+        return seconds
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        # RFC 9110 HTTP-dates are GMT; parsedate_to_datetime gives a naive datetime for "-0000".
+        when = when.replace(tzinfo=datetime.timezone.utc)
+    current = time.time() if now is None else now
+    return max(0.0, when.timestamp() - current)
+
+
+class CabinetClient(object):
+    """A client of the cabinet's ``/api/v1`` API; see the module docstring and ``docs/architecture.md``."""
+
+    def __init__(self, url, login, password, validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT,
+                 retries=DEFAULT_RETRIES, warn=None, transport=None, backoff_max=DEFAULT_BACKOFF_MAX,
+                 retry_after_max=DEFAULT_RETRY_AFTER_MAX, sleep=time.sleep, random=_random_module.random):
+        self._secrets_lock = threading.Lock()
+        self._secrets = frozenset()
+        self._redaction_order = ()
+        self._stats_lock = threading.Lock()
+        self._stats = {"requests": 0, "retries": 0, "by_method": {}}
+        self._client = None
+
+        if password:
+            self.add_secret(password)
+        if not HAS_HTTPX:
+            raise CabinetError(missing_required_lib("httpx"))
+
+        self._base_url = self._check_url(url)
+        self._timeout = self._check_number("timeout", timeout, minimum=0.0, exclusive=True)
+        self._retries = self._check_int("retries", retries)
+        self._backoff_max = self._check_number("backoff_max", backoff_max, minimum=0.0)
+        self._retry_after_max = self._check_number("retry_after_max", retry_after_max, minimum=0.0)
+        self._warn = warn
+        self._sleep = sleep
+        self._random = getattr(random, "random", random)  # a random.Random instance or a plain callable
+
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if login is not None or password is not None:
+            token = base64.b64encode(("%s:%s" % (login or "", password or "")).encode("utf-8")).decode("ascii")
+            self.add_secret(token)
+            headers["Authorization"] = "Basic " + token
+
+        self._client = httpx.Client(
+            headers=headers,
+            verify=self._verify(validate_certs, ca_path),
+            timeout=httpx.Timeout(self._timeout),
+            limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS),
+            follow_redirects=False,
+            transport=transport,
+        )
+
+    # -- construction helpers ------------------------------------------------------------------------
+
+    def _check_url(self, url):
+        if not isinstance(url, str) or not url.strip():
+            raise CabinetArgumentError("cabinet_url is required: the cabinet's base URL, for example https://my.modulkassa.ru")
+        url = url.strip()
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+            parts.port  # pylint: disable=pointless-statement  # raises ValueError on a bad port
+        except ValueError as exc:
+            raise CabinetArgumentError(self.redact("cabinet_url %s is not a valid URL: %s" % (url, exc))) from None
+        if "@" in parts.netloc:
+            userinfo = parts.netloc.rsplit("@", 1)[0]
+            self.add_secret(userinfo)
+            if parts.password:
+                self.add_secret(parts.password)
+            if ":" in userinfo:
+                self.add_secret(userinfo.split(":", 1)[1])
+            shown = urlunsplit((parts.scheme, parts.netloc.rsplit("@", 1)[1], parts.path, "", ""))
+            raise CabinetArgumentError(self.redact(
+                "cabinet_url must not contain a user name or password (user:password@); "
+                "give them as cabinet_login and cabinet_password instead: %s" % shown))
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https"):
+            raise CabinetArgumentError(self.redact(
+                "cabinet_url %s: the scheme must be http or https, not %r" % (url, parts.scheme or "")))
+        if not hostname:
+            raise CabinetArgumentError(self.redact("cabinet_url %s has no host name" % url))
+        if parts.query or parts.fragment:
+            raise CabinetArgumentError(self.redact("cabinet_url %s must not have a query (?...) or a fragment (#...)" % url))
+        base = urlunsplit((scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+        try:
+            httpx.URL(base)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise CabinetArgumentError(self.redact("cabinet_url %s is not a valid URL: %s" % (url, exc))) from None
+        return base
+
+    @staticmethod
+    def _check_number(name, value, minimum, exclusive=False):
+        if not _is_number(value) or not math.isfinite(value) or value < minimum or (exclusive and value == minimum):
+            raise CabinetArgumentError("%s must be a number %s %s, got %r" % (name, ">" if exclusive else ">=", minimum, value))
+        return float(value)
+
+    @staticmethod
+    def _check_int(name, value):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise CabinetArgumentError("%s must be an integer >= 0, got %r" % (name, value))
+        return value
+
+    def _verify(self, validate_certs, ca_path):
+        if not validate_certs:
+            return False
+        if not ca_path:
+            return True
+        ca_path = os.path.expanduser(str(ca_path))
+        if not os.path.exists(ca_path):
+            raise CabinetArgumentError(self.redact("ca_path %s does not exist" % ca_path))
+        try:
+            if os.path.isdir(ca_path):
+                return ssl.create_default_context(capath=ca_path)
+            return ssl.create_default_context(cafile=ca_path)
+        except (ssl.SSLError, OSError) as exc:
+            raise CabinetArgumentError(self.redact("ca_path %s: could not load CA certificates: %s" % (ca_path, exc))) from None
+
+    # -- secrets ----------------------------------------------------------------------------------------
+
+    def add_secret(self, value):
+        """Redact ``value`` (and its URL- and JSON-escaped forms) from every message from now on."""
+        if value is None:
+            return
+        value = str(value)
+        if not value:
+            return
+        variants = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
+        try:
+            variants.add(quote(value, safe=""))
+        except UnicodeError:  # a lone surrogate cannot be URL-encoded; the other forms still apply
+            pass
+        variants.discard("")
+        with self._secrets_lock:
+            if variants <= self._secrets:
+                return
+            secrets = self._secrets | variants
+            self._secrets = secrets
+            # Longest first, so that a secret containing another is replaced whole.
+            self._redaction_order = tuple(sorted(secrets, key=lambda item: (-len(item), item)))
+
+    def redact(self, text):
+        """``text`` without any known secret, Authorization header value or URL userinfo."""
+        if text is None:
+            return text
+        text = _USERINFO_RE.sub(r"\1", str(text))
+        text = _AUTHORIZATION_RE.sub(r"\1" + REDACTED, text)
+        # Secrets last: the patterns above only remove text or insert the marker, never form a secret.
+        for secret in self._redaction_order:
+            if secret in text:
+                text = text.replace(secret, REDACTED)
+        return text
+
+    def _register_secrets_in(self, data, depth=0):
+        if depth > 6:
+            return
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if key in SECRET_KEYS and isinstance(value, str):
+                    self.add_secret(value)
+                elif isinstance(value, (dict, list)):
+                    self._register_secrets_in(value, depth + 1)
+        elif isinstance(data, list):
+            for item in data:
+                if isinstance(item, (dict, list)):
+                    self._register_secrets_in(item, depth + 1)
+
+    def _excerpt(self, text):
+        text = _WHITESPACE_RE.sub(" ", self.redact(text[:_EXCERPT_SCAN_LIMIT])).strip()
+        if len(text) > EXCERPT_LIMIT:
+            text = text[:EXCERPT_LIMIT] + "..."
+        return text
+
+    # -- stats, lifetime --------------------------------------------------------------------------------
+
+    @property
+    def stats(self):
+        """``{"requests": attempts sent, "retries": n, "by_method": {"GET": n, ...}}`` (a copy)."""
+        with self._stats_lock:
+            return {"requests": self._stats["requests"], "retries": self._stats["retries"],
+                    "by_method": dict(self._stats["by_method"])}
+
+    def _count_attempt(self, method):
+        with self._stats_lock:
+            self._stats["requests"] += 1
+            self._stats["by_method"][method] = self._stats["by_method"].get(method, 0) + 1
+
+    def _count_retry(self):
+        with self._stats_lock:
+            self._stats["retries"] += 1
+
+    @property
+    def base_url(self):
+        return self._base_url
+
+    def close(self):
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc_value, exc_tb):
+        self.close()
+
+    # -- requests ---------------------------------------------------------------------------------------
+
+    def request(self, method, path, json=None, retry_safe=None):  # pylint: disable=redefined-outer-name
+        """Send one API request (with the retries it allows); returns the parsed JSON answer or None."""
+        return self._call(method, path, body=json, retry_safe=retry_safe)
+
+    def _backoff(self, retry_number, retry_after):
+        cap = min(self._backoff_max, BACKOFF_BASE * (BACKOFF_FACTOR ** (retry_number - 1)))
+        delay = self._random() * cap
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self._retry_after_max))
+        return delay
+
+    def _retry(self, method, path, attempt, cause, retry_after_header=None):
+        retry_after = parse_retry_after(retry_after_header)
+        delay = self._backoff(attempt, retry_after)
+        self._count_retry()
+        if self._warn is not None:
+            note = " (Retry-After: %s)" % retry_after_header.strip() if retry_after is not None else ""
+            self._warn(self.redact("cabinet: %s %s got %s; retry %d of %d in %.1f s%s"
+                                   % (method, path, cause, attempt, self._retries, delay, note)))
+        self._sleep(delay)
+
+    def _call(self, method, path, body=None, retry_safe=None, expect=None, parse=True):
+        method = str(method).upper()
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise CabinetArgumentError("the request path must start with '/', got %r" % (path,))
+        if self._client is None:
+            raise CabinetError("%s %s: the cabinet client is closed" % (method, path), method=method, path=path)
+        explicit = retry_safe
+        if explicit is None:
+            retry_safe = method in RETRY_SAFE_METHODS or (method == "POST" and _has_client_id(body))
+        else:
+            retry_safe = bool(explicit)
+        headers = {}
+        content = None
+        if body is not None:
+            self._register_secrets_in(body)
+            try:
+                content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+            except (TypeError, ValueError) as exc:
+                raise CabinetArgumentError(self.redact("%s %s: the request body is not serialisable as JSON: %s"
+                                                       % (method, path, exc)), method=method, path=path) from None
+            headers["Content-Type"] = "application/json"
+        url = self._base_url + path
+        max_attempts = 1 + (self._retries if retry_safe else 0)
+
+        attempt = 0
+        while True:
+            attempt += 1
+            self._count_attempt(method)
+            try:
+                response = self._client.request(method, url, content=content, headers=headers)
+            except httpx.TransportError as exc:
+                cause = self._describe_transport_error(exc)
+                cert_error = _cert_verification_failure(exc)
+                if cert_error is None and not isinstance(exc, httpx.UnsupportedProtocol) and attempt < max_attempts:
+                    self._retry(method, path, attempt, cause)
+                    continue
+                if cert_error is not None:
+                    cause += "; set ca_path to the cabinet's CA bundle (or validate_certs: false for a test cabinet)"
+                never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol))
+                raise self._unavailable(method, path, attempt, cause, retry_safe, explicit, maybe_applied=not never_sent) from None
+            except httpx.HTTPError as exc:  # DecodingError and friends: an answer came but could not be read
+                raise CabinetProtocolError(self.redact("%s %s: could not read the answer: %s"
+                                                       % (method, path, self._describe_transport_error(exc))),
+                                           method=method, path=path) from None
+
+            status = response.status_code
+            if status in RETRY_STATUSES:
+                cause = "HTTP %d %s" % (status, _reason(response))
+                if attempt < max_attempts:
+                    self._retry(method, path, attempt, cause, response.headers.get("Retry-After"))
+                    continue
+                code = self._error_details(response)[0]
+                if code:
+                    cause += " (%s)" % code
+                raise self._unavailable(method, path, attempt, cause, retry_safe, explicit, status=status, code=code,
+                                        maybe_applied=status in (500, 502, 504))
+            if status >= 300 or status < 200:
+                self._raise_for_status(method, path, response)
+            if not parse:
+                return None
+            return self._parse(method, path, response, expect)
+
+    def _describe_transport_error(self, exc):
+        text = str(exc).strip().rstrip(".")
+        name = type(exc).__name__
+        cause = "%s: %s" % (name, text) if text else name
+        if isinstance(exc, httpx.TimeoutException) and not isinstance(exc, httpx.PoolTimeout):
+            cause += " (timeout %g s)" % self._timeout
+        return cause
+
+    def _unavailable(self, method, path, attempts, cause, retry_safe, explicit, status=None, code=None, maybe_applied=False):
+        message = "%s %s failed after %s: %s" % (method, path, _plural(attempts, "attempt"), cause)
+        if not retry_safe and self._retries:
+            if explicit is None:  # the caller said nothing: the method (and body) decided
+                message += "; not retried: a %s is not safe to repeat" % (
+                    "POST without a client-chosen id" if method == "POST" else method + " request")
+            else:
+                message += "; not retried: the request was marked not safe to repeat"
+            if maybe_applied:
+                message += " (it may have been applied: check the cabinet)"
+        return CabinetUnavailable(self.redact(message), status=status, code=code, method=method, path=path, attempts=attempts)
+
+    def _error_details(self, response):
+        """(code, errors, excerpt) from an error answer; the Spring-style body when there is one."""
+        try:
+            data = json.loads(response.content) if response.content else None
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            code = data.get("message")
+            if code is None and data.get("error") is not None:
+                code = data.get("error")
+            code = self.redact(_WHITESPACE_RE.sub(" ", str(code)).strip())[:EXCERPT_LIMIT] if code is not None else None
+            errors = data.get("errors")
+            errors = self._redact_data(errors) if isinstance(errors, list) else []
+            return code or None, errors, None
+        if not response.content:
+            return None, [], None
+        return None, [], self._excerpt(response.text)
+
+    def _redact_data(self, data):
+        if isinstance(data, str):
+            return self.redact(data)
+        if isinstance(data, list):
+            return [self._redact_data(item) for item in data]
+        if isinstance(data, dict):
+            return dict((key, self._redact_data(value)) for key, value in data.items())
+        return data
+
+    def _raise_for_status(self, method, path, response):
+        status = response.status_code
+        code, errors, excerpt = self._error_details(response)
+        if code:
+            detail = "%d %s" % (status, code)
+        else:
+            detail = "HTTP %d %s" % (status, _reason(response))
+        fields = []
+        for item in errors:
+            if isinstance(item, dict) and item.get("field") is not None:
+                field = str(item["field"])
+                if item.get("code") is not None and item.get("code") != code:
+                    field += " (%s)" % item["code"]
+                fields.append(field)
+        if fields:
+            detail += ": " + ", ".join(fields)
+        if excerpt:
+            detail += "; answer: " + excerpt
+
+        kwargs = dict(status=status, code=code, method=method, path=path)
+        if status in (400, 422):
+            cls, what = CabinetValidationError, "the cabinet rejected the request"
+            kwargs["errors"] = errors
+        elif status == 401:
+            cls, what = CabinetAuthError, "the cabinet refused the credentials; check cabinet_login and cabinet_password"
+        elif status == 403:
+            cls, what = CabinetAuthError, "access denied for this account"
+        elif status == 404:
+            cls, what = CabinetNotFound, "not found"
+        elif status == 409:
+            cls, what = CabinetConflict, "conflict"
+        elif 300 <= status < 400:
+            location = response.headers.get("Location")
+            cls, what = CabinetError, "unexpected redirect%s; check cabinet_url" % (" to %s" % location if location else "")
+        elif status >= 500:
+            cls, what = CabinetUnavailable, "cabinet server error"
+            kwargs["attempts"] = 1
+        else:
+            cls, what = CabinetError, "the cabinet refused the request"
+        raise cls(self.redact("%s %s: %s (%s)" % (method, path, what, detail)), **kwargs)
+
+    def _parse(self, method, path, response, expect):
+        status = response.status_code
+        content = response.content
+        if method == "HEAD" or status == 204 or not content.strip():
+            if expect is not None:
+                raise CabinetProtocolError(
+                    "%s %s: expected a JSON %s, got an empty answer (HTTP %d)" % (method, path, _type_name(expect), status),
+                    status=status, method=method, path=path)
+            return None
+        content_type = response.headers.get("Content-Type", "")
+        try:
+            data = json.loads(content)
+        except ValueError as exc:
+            text = response.text
+            if "html" in content_type.lower() or text.lstrip()[:1] == "<":
+                what = "an HTML page"
+            elif "json" in content_type.lower():
+                what = "invalid or truncated JSON (%s)" % getattr(exc, "msg", exc.__class__.__name__)
+            else:
+                what = "a body that is not JSON"
+            raise CabinetProtocolError(
+                self.redact("%s %s: expected a JSON answer, got %s (HTTP %d%s): %s"
+                            % (method, path, what, status, ", " + content_type if content_type else "", self._excerpt(text))),
+                status=status, method=method, path=path) from None
+        self._register_secrets_in(data)
+        if isinstance(data, dict) and _looks_like_error_body(data):
+            code = self.redact(str(data.get("message")))[:EXCERPT_LIMIT]
+            raise CabinetProtocolError(
+                self.redact("%s %s: the cabinet answered HTTP %d with an error body (%s %s)"
+                            % (method, path, status, data.get("status"), code)),
+                status=status, code=code, method=method, path=path)
+        if expect is not None and not isinstance(data, expect):
+            raise CabinetProtocolError(
+                "%s %s: expected a JSON %s, got a JSON %s (HTTP %d)" % (method, path, _type_name(expect), _json_type_name(data), status),
+                status=status, method=method, path=path)
+        return data
+
+    # -- retail points ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _point_path(point_id):
+        if isinstance(point_id, bool) or not isinstance(point_id, (str, int)) or str(point_id).strip() == "":
+            raise CabinetArgumentError("a retail point id must be a non-empty string, got %r" % (point_id,))
+        return _POINT_PATH + quote(str(point_id), safe="")
+
+    def list_points(self):
+        """All the account's retail points (``GET /api/v1/retail-points``, a JSON array)."""
+        return self._call("GET", _POINTS_PATH, expect=list)
+
+    def get_point(self, point_id):
+        """One point; CabinetNotFound if absent (or another account's)."""
+        return self._call("GET", self._point_path(point_id), expect=dict)
+
+    def create_point(self, body):
+        """Create a point; ``body["id"]`` (client-chosen) is required, so the POST is retried safely (D4, D5)."""
+        if not _has_client_id(body):
+            raise CabinetArgumentError("create_point needs a body with a client-chosen 'id' (docs/architecture.md D4, D5)")
+        return self._call("POST", _POINTS_PATH, body=body, retry_safe=True, expect=dict)
+
+    def update_point(self, point_id, partial):
+        """Partial update (deep-merged into ``settings`` by the cabinet); returns the point."""
+        path = self._point_path(point_id)
+        if not isinstance(partial, dict):
+            raise CabinetArgumentError("update_point needs a dict of the fields to change, got %s" % type(partial).__name__)
+        return self._call("PUT", path, body=partial, expect=dict)
+
+    def delete_point(self, point_id):
+        """Delete a point (204 or 200); CabinetNotFound if absent, CabinetConflict if the cabinet forbids it."""
+        self._call("DELETE", self._point_path(point_id), parse=False)
+
+
+def _type_name(expected):
+    return "array" if expected is list else "object" if expected is dict else expected.__name__
+
+
+def _json_type_name(data):
+    if isinstance(data, dict):
+        return "object"
+    if isinstance(data, list):
+        return "array"
+    if isinstance(data, str):
+        return "string"
+    if isinstance(data, bool):
+        return "boolean"
+    if data is None:
+        return "null"
+    return "number"
