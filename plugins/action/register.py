@@ -25,6 +25,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner im
     resolve_references,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._diff import object_diff
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
@@ -101,8 +102,8 @@ class ActionModule(CabinetActionBase):
 
         actions = plan_bindings(serial, status["bindings"], resolved, args["state"], args["exclusive"])
         before = sorted(b.get("name") or b.get("retailPointId") for b in status["bindings"])
-        result["diff"] = {"before": {"serial": serial, "retail_points": before},
-                          "after": {"serial": serial, "retail_points": bindings_after(status["bindings"], actions)}}
+        result["diff"] = object_diff("register %s" % serial, {"retail_points": before},
+                                     {"retail_points": bindings_after(status["bindings"], actions)})
         result["actions"] = [a.as_dict() for a in actions]
         result["changed"] = bool(actions)
         if self.check_mode or not actions:

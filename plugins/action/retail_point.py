@@ -15,6 +15,7 @@ import time
 from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import issue_code, record_code
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._diff import object_diff
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, activation_of, public_point
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError, apply_plan, normalize_specs, plan_points
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
@@ -81,7 +82,7 @@ class ActionModule(CabinetActionBase):
             "changed_fields": list(change.fields),
             "code_issued": code_issued,
             "point": public_point(point) if point else None,
-            "diff": {"before": before, "after": after},
+            "diff": object_diff("retail point %s" % (change.name or change.id), before, after),
         }
         if args["state"] == "active" and args["wait"] and not self.check_mode and not activation_of(point)["active"]:
             point = self._wait_for_activation(client, change, args["wait_timeout"])

@@ -19,6 +19,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
     CabinetError,
     CabinetNotFound,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._diff import object_diff
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     KKT_NOT_PLUGGED,
     MANAGED_FIELDS,
@@ -246,14 +247,9 @@ def apply_plan(changes, client, check_mode=False, concurrency=8):
 
 
 def diff_of(changes):
-    """One before/after for all changed points, keyed by point name (``retail_points``)."""
-    before, after = {}, {}
-    for change in changes:
-        if change.changed:
-            key = change.name or change.id
-            before[key] = change.before()
-            after[key] = change.after()
-    return {"before": before, "after": after}
+    """One diff entry per changed point, each headed by the point's name (see ``_diff``)."""
+    return [object_diff("retail point %s" % (change.name or change.id), change.before(), change.after())
+            for change in changes if change.changed]
 
 
 def summary_of(changes):

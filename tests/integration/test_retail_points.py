@@ -43,6 +43,13 @@ def _result(run, name):
     return matches[-1]["result"]
 
 
+def _diff(out):
+    """{object label: (before, after)} from a result's diff (a list of YAML entries, or one entry)."""
+    entries = out["diff"] if isinstance(out["diff"], list) else [out["diff"]]
+    return dict((e["before_header"][:-len(" (now)")], (yaml.safe_load(e["before"]), yaml.safe_load(e["after"])))
+                for e in entries)
+
+
 def _unique(prefix):
     return "%s %s" % (prefix, uuid.uuid4().hex[:8])
 
@@ -67,8 +74,10 @@ def test_retail_points_lifecycle(cabinet, run_playbook):
     assert run.rc == 0 and out["changed"] is True
     assert out["summary"]["create"] == 2
     assert cabinet.writes(DEMO[0]) == 0, "check mode wrote to the cabinet"
-    assert set(out["diff"]["after"]) == {p["name"] for p in points}
-    assert out["diff"]["before"][points[0]["name"]] == {"state": "absent"}
+    diff = _diff(out)
+    assert set(diff) == {"retail point " + p["name"] for p in points}
+    assert diff["retail point " + points[0]["name"]][0] == {"state": "absent"}
+    assert diff["retail point " + points[0]["name"]][1]["kpp"] == "773601001"
 
     run = run_playbook(_play([_points_task(points)]), diff=True, env=env)
     out = _result(run, "points")
@@ -91,8 +100,8 @@ def test_retail_points_lifecycle(cabinet, run_playbook):
     run = run_playbook(_play([_points_task(changed)]), check=True, diff=True, env=env)
     out = _result(run, "points")
     assert out["changed"] is True and cabinet.writes(DEMO[0]) == 0
-    assert out["diff"]["before"][points[0]["name"]]["phone"] == "4951234567"
-    assert out["diff"]["after"][points[0]["name"]]["phone"] == "4957654321"
+    before, after = _diff(out)["retail point " + points[0]["name"]]
+    assert (before["phone"], after["phone"]) == ("4951234567", "4957654321")
     assert [r["changed_fields"] for r in out["results"]] == [["phone"], ["fiscal_service_enabled"]]
 
     run = run_playbook(_play([_points_task(changed)]), env=env)
@@ -117,7 +126,7 @@ def test_retail_point_lifecycle_and_rename_by_id(cabinet, run_playbook):
     cabinet.reset_counters()
     out = _result(run_playbook(_play([task]), check=True, diff=True, env=env), "point")
     assert out["changed"] and out["action"] == "create" and cabinet.writes(DEMO[0]) == 0
-    assert out["diff"]["after"]["vat_tag"] == 1103 and out["point"]["activation"]["active"] is False
+    assert _diff(out)["retail point " + name][1]["vat_tag"] == 1103 and out["point"]["activation"]["active"] is False
 
     out = _result(run_playbook(_play([task]), env=env), "point")
     assert out["changed"] and out["point"]["id"] == out["id"]
@@ -129,11 +138,13 @@ def test_retail_point_lifecycle_and_rename_by_id(cabinet, run_playbook):
 
     rename = {"name": "point", "modulkassa.pos.retail_point": {"id": point_id, "name": name + " renamed"}}
     out = _result(run_playbook(_play([rename]), diff=True, env=env), "point")
-    assert out["changed"] and out["changed_fields"] == ["name"] and out["diff"]["after"]["name"] == name + " renamed"
+    assert out["changed"] and out["changed_fields"] == ["name"]
+    assert _diff(out)["retail point " + name + " renamed"][1]["name"] == name + " renamed"
 
     absent = {"name": "point", "modulkassa.pos.retail_point": {"id": point_id, "state": "absent"}}
     out = _result(run_playbook(_play([absent]), diff=True, env=env), "point")
-    assert out["changed"] and out["action"] == "delete" and out["diff"]["after"] == {"state": "absent"}
+    assert out["changed"] and out["action"] == "delete"
+    assert list(_diff(out).values())[0][1] == {"state": "absent"}
     out = _result(run_playbook(_play([absent]), env=env), "point")
     assert out["changed"] is False and out["action"] == "absent"
 
@@ -209,7 +220,7 @@ def test_purge_removes_undeclared_points_of_this_account_only(cabinet, run_playb
     cabinet.reset_counters()
     out = _result(run_playbook(_play([_points_task(keep, purge=True)]), check=True, diff=True, env=env), "points")
     assert out["changed"] and cabinet.writes(OTHER[0]) == 0
-    assert "%s Баумана 5" % tag in out["diff"]["before"]
+    assert "retail point %s Баумана 5" % tag in _diff(out)
     out = _result(run_playbook(_play([_points_task(keep, purge=True)]), env=env), "points")
     assert out["summary"]["delete"] >= 1 and out["summary"]["unchanged"] == 1
     info = {"name": "info", "modulkassa.pos.retail_point_info": {}, "register": "x"}

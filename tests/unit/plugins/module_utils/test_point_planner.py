@@ -10,6 +10,7 @@ import copy
 import threading
 
 import pytest
+import yaml
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
     CabinetConflict,
@@ -27,6 +28,16 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner impo
 )
 
 LOGIN = "ops@example.com"
+
+
+def diff_by_point(diff):
+    """{point name: (before, after)} from the list of YAML diff entries."""
+    parsed = {}
+    for entry in diff:
+        name = entry["before_header"][len("retail point "):-len(" (now)")]
+        assert entry["after_header"] == "retail point %s (declared)" % name
+        parsed[name] = (yaml.safe_load(entry["before"]), yaml.safe_load(entry["after"]))
+    return parsed
 
 
 class FakeCabinet(object):
@@ -128,9 +139,9 @@ def test_update_sends_only_changed_fields_and_diff_shows_them():
     changes, dummy = converge(cabinet, specs)
     assert [c.action for c in changes] == ["update", "unchanged"]
     assert changes[0].fields == ["vat_tag"]
-    diff = diff_of(changes)
-    assert diff["before"]["Shop 1"]["vat_tag"] == 1102 and diff["after"]["Shop 1"]["vat_tag"] == 1103
-    assert "Shop 2" not in diff["before"]
+    diff = diff_by_point(diff_of(changes))
+    assert diff["Shop 1"][0]["vat_tag"] == 1102 and diff["Shop 1"][1]["vat_tag"] == 1103
+    assert "Shop 2" not in diff
 
 
 def test_purge_deletes_only_undeclared_points():
@@ -141,7 +152,7 @@ def test_purge_deletes_only_undeclared_points():
     changes, dummy = converge(cabinet, SPECS, purge=True)
     assert [c.action for c in changes] == ["unchanged", "unchanged", "delete"]
     assert "stray-1" not in cabinet.points
-    assert diff_of(changes)["after"]["Old shop"] == {"state": "absent"}
+    assert diff_by_point(diff_of(changes))["Old shop"][1] == {"state": "absent"}
 
 
 def test_state_absent_deletes_and_is_idempotent():
