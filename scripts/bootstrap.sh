@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Prepare a clone for development and CI: .venv with the pinned tools, and sshd for the register sandbox.
+# Idempotent and quick on re-run: the pip step is skipped while requirements*.txt and the Python are
+# unchanged (a stamp in .venv records both).
+#
+#   bash scripts/bootstrap.sh            # MK_PYTHON=/path/to/python3 forces the interpreter
+set -euo pipefail
+# shellcheck source=scripts/lib.sh source-path=SCRIPTDIR
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "${REPO_ROOT}"
+
+did=() # what this run changed, printed at the end
+
+# ---- 1. pick the interpreter -------------------------------------------------------------------
+# Prints "MAJOR MINOR MICRO" when $1 runs and can make a venv with pip (Debian's python3 without
+# python3-venv has no ensurepip, and a pyenv shim for a version that is not selected exits non-zero).
+py_version() {
+    "$1" -c 'import sys, venv, ensurepip; print(*sys.version_info[:3])' 2>/dev/null
+}
+
+pyenv_root() {
+    if command -v pyenv >/dev/null 2>&1; then pyenv root; else echo "${PYENV_ROOT:-${HOME}/.pyenv}"; fi
+}
+
+candidates() { # one per line, best sources first
+    local c
+    for c in python3.14 python3.13 python3.12; do
+        command -v "$c" 2>/dev/null || true
+    done
+    # pyenv installs that are not on PATH (the shims refuse without PYENV_VERSION); newest first.
+    local v
+    for v in "$(pyenv_root)"/versions/3.1[2-9]*; do
+        [[ "${v##*/}" =~ ^3\.[0-9]+\.[0-9]+$ ]] && echo "${v}/bin/python3" # not 3.13.0t, 3.14-dev
+    done | sort -rV
+    echo /usr/bin/python3
+}
+
+pick_python() { # MIN_MINOR -> path of the newest interpreter >= 3.MIN_MINOR, or nothing
+    local min="$1" best="" best_key=0 c ver key major minor micro
+    while read -r c; do
+        [[ -x "$c" ]] || continue
+        ver="$(py_version "$c")" || continue
+        read -r major minor micro <<<"${ver}"
+        ((major == 3 && minor >= min)) || continue
+        key=$((minor * 1000 + micro))
+        if ((key > best_key)); then best="$c" best_key="${key}"; fi
+    done < <(if [[ "${min}" == 11 ]]; then printf '%s\n' python3.11 python3 "$(pyenv_root)"/versions/3.11.*/bin/python3; fi
+        candidates)
+    [[ -n "${best}" ]] && echo "${best}"
+}
+
+if [[ -n "${MK_PYTHON:-}" ]]; then
+    PY="${MK_PYTHON}"
+    py_version "${PY}" >/dev/null || { echo "MK_PYTHON=${PY} does not run or lacks venv/ensurepip" >&2; exit 1; }
+elif PY="$(pick_python 12)"; then
+    :
+elif PY="$(pick_python 11)"; then
+    warn "no Python >= 3.12 found; using $(${PY} -V 2>&1) at ${PY}."
+    warn "ansible-core 2.20+ needs 3.12, so requirements-dev.txt installs ansible-core 2.19 (environment marker)."
+    warn "Install Python 3.12+ (e.g. 'pyenv install 3.13') and re-run for the primary tool set."
+else
+    echo "no usable Python >= 3.11 with venv/ensurepip found (checked PATH, $(pyenv_root)/versions, /usr/bin/python3)" >&2
+    exit 1
+fi
+PY_VERSION="$("${PY}" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+log "python: ${PY} (${PY_VERSION})"
+
+# ---- 2. the venv -------------------------------------------------------------------------------
+# Recreate it when it was made by another interpreter (a pyenv upgrade, a 3.11 fallback venv on a machine
+# that now has 3.13): mixing interpreters in one venv breaks compiled wheels.
+want_home="$("${PY}" -c 'import os, sys; print(os.path.realpath(sys.base_prefix), "%d.%d.%d" % sys.version_info[:3])')"
+have_home=""
+if [[ -x "${VENV}/bin/python" ]]; then
+    have_home="$("${VENV}/bin/python" -c 'import os, sys; print(os.path.realpath(sys.base_prefix), "%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true)"
+fi
+if [[ "${have_home}" != "${want_home}" ]]; then
+    [[ -e "${VENV}" ]] && log "replacing ${VENV} (was: ${have_home:-broken}, want: ${want_home})"
+    rm -rf "${VENV}"
+    "${PY}" -m venv "${VENV}"
+    did+=("created .venv with Python ${PY_VERSION}")
+fi
+
+# ---- 3. pinned tools, skipped while nothing changed ---------------------------------------------
+STAMP="${VENV}/.mk-bootstrap-stamp"
+stamp="$(cat requirements-dev.txt requirements.txt <("${VENV}/bin/python" -VV) | sha256sum | cut -d' ' -f1)"
+if [[ -f "${STAMP}" && "$(cat "${STAMP}")" == "${stamp}" ]]; then
+    log "requirements unchanged since the last install (stamp ${stamp:0:12}); pip skipped"
+else
+    start="$(now)"
+    log "installing requirements-dev.txt into .venv ..."
+    "${VENV}/bin/python" -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+    # A broken dependency set must fail here, not as an odd import error in some later gate.
+    "${VENV}/bin/python" -m pip check --disable-pip-version-check
+    echo "${stamp}" >"${STAMP}"
+    did+=("installed requirements-dev.txt ($(elapsed "${start}")s)")
+fi
+
+# ---- 4. sshd for the register sandbox ------------------------------------------------------------
+# The sandbox starts sshd by hand (no systemd here); it needs the binary and the privilege-separation dir.
+if [[ ! -x /usr/sbin/sshd ]]; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        start="$(now)"
+        log "installing openssh-server with apt ..."
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq --no-install-recommends openssh-server >/dev/null
+        did+=("apt-get installed openssh-server ($(elapsed "${start}")s)")
+    else
+        warn "/usr/sbin/sshd is missing and this is not a root Debian machine: install openssh-server"
+        warn "(Debian/Ubuntu: apt-get install openssh-server; Fedora/RHEL: dnf install openssh-server)."
+        warn "Tests that need register hosts will fail or skip until then."
+    fi
+fi
+if [[ -x /usr/sbin/sshd && ! -d /run/sshd ]]; then
+    if mkdir -p /run/sshd 2>/dev/null; then
+        did+=("created /run/sshd")
+    else
+        warn "cannot create /run/sshd (needs root); sshd refuses to start without it"
+    fi
+fi
+
+mkdir -p "${TMP_DIR}"
+
+# ---- report ------------------------------------------------------------------------------------
+log "venv: ${VENV} ($("${VENV}/bin/python" -V 2>&1), $("${VENV}/bin/ansible" --version 2>/dev/null | head -n1))"
+if ((${#did[@]} == 0)); then
+    log "nothing to do: everything was already in place"
+else
+    for d in "${did[@]}"; do log "did: ${d}"; done
+fi
