@@ -121,6 +121,8 @@ class ActionModule(CabinetActionBase):
                 result.update(failed=True, msg="%s of retail point %r on register %s failed: %s%s" % (
                     action.action, action.name, serial, exc,
                     "; done before it: %s" % ", ".join(done) if done else ""))
+                if isinstance(exc, AgentError):
+                    result["agent_error"] = exc.code
                 break
             done.append("%s %s" % (action.action, action.name))
         result["bindings"] = agent_status(self, agent_path)["bindings"]

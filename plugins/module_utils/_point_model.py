@@ -106,17 +106,19 @@ def _desired_value(field, value, path):
     """Validate and normalise one declared value; ``None`` means 'not managed'."""
     if value is None:
         return None
+    # Values are returned as plain bool/int/str: Ansible hands plugins tagged subclasses (2.19 data tagging),
+    # which yaml and json dumpers outside Ansible cannot represent.
     if field == "fiscal_service_enabled":
         if not isinstance(value, bool):
             raise PointInputError(path, "must be a boolean")
-        return value
+        return bool(value)
     if field == "vat_tag":
         if isinstance(value, bool) or not isinstance(value, int) or value not in VAT_TAGS:
             raise PointInputError(path, "must be one of %s" % ", ".join(str(v) for v in VAT_TAGS))
-        return value
+        return int(value)
     if not isinstance(value, str):
         raise PointInputError(path, "must be a string (quote numbers such as INN and KPP in YAML)")
-    value = value.strip()
+    value = str.strip(value)
     if field == "name":
         if not value:
             raise PointInputError(path, "must not be empty")

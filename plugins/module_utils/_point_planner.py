@@ -137,7 +137,7 @@ def normalize_specs(specs, path_prefix="points"):
             if spec_id in seen_ids:
                 raise PointInputError(prefix + "id", "duplicates %s.id" % seen_ids[spec_id])
             seen_ids[spec_id] = source or "point"
-        normalized.append((source, state, spec_id, desired))
+        normalized.append((source, str(state), str(spec_id) if spec_id else None, desired))
     return normalized
 
 

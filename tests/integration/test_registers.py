@@ -1,0 +1,286 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Registers over real SSH (one sshd per register), the real emulator, real ansible-playbook runs.
+
+Covers: bind one and two points, rebind from one register to another, exclusive release, unbind, no-op
+re-runs, check mode (no cabinet write, register state files untouched), an expired code, an unreachable
+register among reachable ones, a run killed after issuing a code, and secrets absent from -vvvv output.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+
+import httpx
+import pytest
+import yaml
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+DEMO = ("demo@example.com", "demo-password-1")
+REGISTER_COUNT = 4
+
+
+class Registers(object):
+    def __init__(self, data_dir, inventory):
+        self.data_dir = data_dir
+        self.inventory = inventory
+        with open(inventory) as handle:
+            self.hosts = yaml.safe_load(handle)["all"]["children"]["registers"]["hosts"]
+
+    def cli(self, *args):
+        return subprocess.run([sys.executable, "-m", "sandbox", "registers"] + list(args) + ["--data-dir", self.data_dir],
+                              cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
+
+    def home(self, name):
+        return os.path.join(self.data_dir, "registers", name, "home")
+
+    def state_digest(self, name):
+        """A digest of the register's agent files: check mode must leave them byte for byte."""
+        digest = hashlib.sha256()
+        for file_name in ("state.json", "credentials.json"):
+            path = os.path.join(self.home(name), file_name)
+            if os.path.exists(path):
+                with open(path, "rb") as handle:
+                    digest.update(handle.read())
+        return digest.hexdigest()
+
+    def serial(self, name):
+        return self.hosts[name]["modulkassa_register_serial"]
+
+
+@pytest.fixture(scope="module")
+def registers(cabinet, tmp_path_factory, worker_id):
+    data_dir = str(tmp_path_factory.mktemp("registers"))
+    inventory = os.path.join(data_dir, "inventory.yml")
+    worker = 0 if worker_id == "master" else int(worker_id.lstrip("gw") or 0)
+    subprocess.run([sys.executable, "-m", "sandbox", "registers", "start", "--data-dir", data_dir,
+                    "--count", str(REGISTER_COUNT), "--cabinet-url", cabinet.url, "--inventory", inventory,
+                    "--base-port", str(23000 + 100 * worker)],
+                   cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
+    regs = Registers(data_dir, inventory)
+    yield regs
+    subprocess.run([sys.executable, "-m", "sandbox", "registers", "stop", "--data-dir", data_dir],
+                   cwd=REPO, capture_output=True, text=True, timeout=120)
+
+
+def _env(cabinet):
+    return {"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": DEMO[1]}
+
+
+def _create_points(cabinet, count, tag):
+    names = ["%s point %d" % (tag, i) for i in range(count)]
+    with cabinet.api(*DEMO) as api:
+        ids = []
+        for name in names:
+            response = api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": name})
+            response.raise_for_status()
+            ids.append(response.json()["id"])
+    return names, ids
+
+
+def _point(cabinet, point_id):
+    with cabinet.api(*DEMO) as api:
+        return api.get("/api/v1/retail-point/%s" % point_id).json()
+
+
+def _holder(cabinet, point_id):
+    point = _point(cabinet, point_id)
+    if (point.get("kktStatus") or "KKT_NOT_PLUGGED") == "KKT_NOT_PLUGGED":
+        return None
+    return (point.get("kkmInfo") or {}).get("serialNumber")
+
+
+def _bind_play(wanted, state="bound", exclusive=False, extra=None):
+    args = {"retail_points": "{{ wanted[inventory_hostname] }}", "state": state, "exclusive": exclusive}
+    args.update(extra or {})
+    play = {"name": "bind", "hosts": "registers", "gather_facts": False,
+            "tasks": [{"name": "register", "modulkassa.pos.register": args, "when": "inventory_hostname in wanted"}]}
+    return yaml.safe_dump([play], allow_unicode=True, sort_keys=False), {"wanted": wanted}
+
+
+def _run(run_playbook, registers, cabinet, wanted, check=False, verbosity=0, **kwargs):
+    playbook, extra_vars = _bind_play(wanted, **kwargs)
+    return run_playbook(playbook, inventory=registers.inventory, extra_vars=extra_vars, check=check, diff=True,
+                        env=_env(cabinet), verbosity=verbosity)
+
+
+def _by_host(run, task="register"):
+    """{host: task record} for the hosts that ran the task (hosts outside ``wanted`` are skipped)."""
+    return dict((t["host"], t) for t in run.tasks if t["task"] == task and t["status"] != "skipped")
+
+
+def test_bind_rebind_exclusive_unbind_and_noop(cabinet, registers, run_playbook):
+    names, ids = _create_points(cabinet, 3, "Bind-%s" % uuid.uuid4().hex[:6])
+    wanted = {"reg01": names[:2], "reg02": [ids[2]]}  # two points on one register; names and ids both work
+    digests = dict((host, registers.state_digest(host)) for host in wanted)
+
+    cabinet.reset_counters()
+    run = _run(run_playbook, registers, cabinet, wanted, check=True)
+    tasks = _by_host(run)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert tasks["reg01"]["status"] == "changed" and tasks["reg02"]["status"] == "changed"
+    assert cabinet.writes(DEMO[0]) == 0, "check mode issued a code"
+    assert all(registers.state_digest(host) == digests[host] for host in wanted), "check mode touched a register"
+    assert [a["action"] for a in tasks["reg01"]["result"]["actions"]] == ["bind", "bind"]
+
+    run = _run(run_playbook, registers, cabinet, wanted)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert [_holder(cabinet, i) for i in ids] == [registers.serial("reg01")] * 2 + [registers.serial("reg02")]
+    assert sorted(b["name"] for b in _by_host(run)["reg01"]["result"]["bindings"]) == sorted(names[:2])
+    assert all(not _point(cabinet, i).get("posLinkToken") for i in ids), "a redeemed code stayed live"
+
+    cabinet.reset_counters()
+    run = _run(run_playbook, registers, cabinet, wanted)
+    assert run.rc == 0 and all(t["status"] == "ok" for t in _by_host(run).values())
+    assert all(s["changed"] == 0 for s in run.stats.values())
+    assert cabinet.writes(DEMO[0]) == 0
+
+    # Rebind names[1] from reg01 to reg02: reg02 takes it, reg01 loses it.
+    wanted = {"reg02": [ids[2], names[1]]}
+    run = _run(run_playbook, registers, cabinet, wanted)
+    action = _by_host(run)["reg02"]["result"]["actions"][0]
+    assert action["action"] == "rebind" and action["previous_register"] == registers.serial("reg01")
+    assert _holder(cabinet, ids[1]) == registers.serial("reg02")
+    info = run_playbook(yaml.safe_dump([{"name": "info", "hosts": "reg01", "gather_facts": False, "tasks": [
+        {"name": "info", "modulkassa.pos.register_info": {}}]}]), inventory=registers.inventory)
+    held = [b["name"] for b in _by_host(info, "info")["reg01"]["result"]["register"]["bindings"]]
+    assert held == [names[0]]
+
+    # exclusive: reg02 keeps only ids[2]; names[1] is released.
+    run = _run(run_playbook, registers, cabinet, {"reg02": [ids[2]]}, exclusive=True)
+    assert [(a["action"], a["id"]) for a in _by_host(run)["reg02"]["result"]["actions"]] == [("unbind", ids[1])]
+    assert _holder(cabinet, ids[1]) is None and _holder(cabinet, ids[2]) == registers.serial("reg02")
+
+    # unbind, then unbind again (no-op)
+    run = _run(run_playbook, registers, cabinet, {"reg01": [names[0]]}, state="unbound")
+    assert _by_host(run)["reg01"]["status"] == "changed" and _holder(cabinet, ids[0]) is None
+    run = _run(run_playbook, registers, cabinet, {"reg01": [names[0]]}, state="unbound")
+    assert _by_host(run)["reg01"]["status"] == "ok"
+
+
+def test_check_mode_for_a_point_not_created_yet_warns(cabinet, registers, run_playbook):
+    run = _run(run_playbook, registers, cabinet, {"reg03": ["Never created %s" % uuid.uuid4().hex[:6]]}, check=True)
+    task = _by_host(run)["reg03"]
+    assert run.rc == 0 and task["status"] == "changed"
+    assert any("does not exist" in w for w in task["result"].get("warnings", []))
+    run = _run(run_playbook, registers, cabinet, {"reg03": ["Never created either"]})
+    assert run.rc != 0 and "does not exist in the cabinet" in _by_host(run)["reg03"]["result"]["msg"]
+
+
+def test_unreachable_register_does_not_stop_the_others(cabinet, registers, run_playbook):
+    names, ids = _create_points(cabinet, 2, "Down-%s" % uuid.uuid4().hex[:6])
+    registers.cli("stop", "--only", "reg04")
+    try:
+        run = _run(run_playbook, registers, cabinet, {"reg03": [names[0]], "reg04": [names[1]]})
+        tasks = _by_host(run)
+        assert tasks["reg04"]["status"] == "unreachable"
+        assert tasks["reg03"]["status"] == "changed" and _holder(cabinet, ids[0]) == registers.serial("reg03")
+        assert _holder(cabinet, ids[1]) is None and not _point(cabinet, ids[1]).get("posLinkToken")
+    finally:
+        registers.cli("start", "--only", "reg04")
+    run = _run(run_playbook, registers, cabinet, {"reg04": [names[1]]})
+    assert _by_host(run)["reg04"]["status"] == "changed" and _holder(cabinet, ids[1]) == registers.serial("reg04")
+
+
+def test_expired_code_gives_a_clear_message_and_no_live_code(cabinet, registers, run_playbook):
+    names, ids = _create_points(cabinet, 1, "Exp-%s" % uuid.uuid4().hex[:6])
+    cabinet.knobs(code_ttl_s=0)
+    try:
+        run = _run(run_playbook, registers, cabinet, {"reg03": names})
+    finally:
+        cabinet.knobs(code_ttl_s=900)
+    task = _by_host(run)["reg03"]
+    assert task["status"] == "failed"
+    assert "activation-code-expired" in task["result"]["msg"] and "expired before the register redeemed it" in task["result"]["msg"]
+    assert task["result"]["agent_error"] == "activation-code-expired"
+    assert not _point(cabinet, ids[0]).get("posLinkToken"), "a refused code must be withdrawn"
+    run = _run(run_playbook, registers, cabinet, {"reg03": names})
+    assert _by_host(run)["reg03"]["status"] == "changed" and _holder(cabinet, ids[0]) == registers.serial("reg03")
+
+
+def test_run_killed_after_issuing_the_code_recovers(cabinet, registers, run_playbook, tmp_path):
+    names, ids = _create_points(cabinet, 1, "Kill-%s" % uuid.uuid4().hex[:6])
+    real_agent = registers.hosts["reg02"]["modulkassa_agent_path"]
+    slow_agent = tmp_path / "slow-agent"
+    # The controller dies after issuing the code and before the register redeemed it (this register swallows
+    # the code and hangs, so the code stays live in the cabinet).
+    slow_agent.write_text('#!/bin/sh\nif [ "$1" = activate ]; then cat >/dev/null; exec sleep 61; fi\nexec %s "$@"\n'
+                          % real_agent)
+    slow_agent.chmod(0o755)
+    playbook, extra_vars = _bind_play({"reg02": names}, extra={"agent_path": str(slow_agent)})
+    process = run_playbook(playbook, inventory=registers.inventory, extra_vars=extra_vars, env=_env(cabinet), background=True)
+    deadline = time.monotonic() + 60
+    stale_code = None
+    while time.monotonic() < deadline and not stale_code:
+        stale_code = _point(cabinet, ids[0]).get("posLinkToken")
+        time.sleep(0.2)
+    assert stale_code, "the code was never issued"
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    subprocess.run(["pkill", "-f", "sleep 61"], check=False)
+
+    run = _run(run_playbook, registers, cabinet, {"reg02": names})
+    assert _by_host(run)["reg02"]["status"] == "changed"
+    assert _holder(cabinet, ids[0]) == registers.serial("reg02")
+    point = _point(cabinet, ids[0])
+    assert not point.get("posLinkToken"), "no live code may stay behind"
+    # The code issued by the killed run was replaced: redeeming it now fails.
+    answer = httpx.post(cabinet.url + "/api/device/v1/activate",
+                        json={"code": stale_code, "serial": "SN-INTRUDER", "model": "x", "appVersion": "1"})
+    assert answer.status_code in (404, 409)
+
+
+def test_no_secret_in_verbose_output(cabinet, registers, run_playbook):
+    names, ids = _create_points(cabinet, 3, "Secret-%s" % uuid.uuid4().hex[:6])
+    wanted = {"reg01": [names[0]], "reg02": [names[1]], "reg03": [names[2]]}
+    run = _run(run_playbook, registers, cabinet, wanted, verbosity=4)
+    assert run.rc == 0, run.stdout[-3000:]
+    with sqlite3.connect(os.path.join(cabinet.data_dir, "cabinet.sqlite3")) as db:
+        codes = [row[0] for row in db.execute("SELECT code FROM spent_codes WHERE point_id IN (?, ?, ?)", ids)]
+        device_secrets = [v for row in db.execute("SELECT login, password FROM devices") for v in row]
+    assert len(codes) == 3
+    for host in wanted:
+        with open(os.path.join(registers.home(host), "credentials.json")) as handle:
+            device_secrets.extend(str(v) for v in json.load(handle).values())
+    output = run.stdout + run.stderr
+    for secret in codes + [DEMO[1]] + [s for s in device_secrets if len(s) >= 8]:
+        assert secret not in output, "a secret reached the -vvvv output"
+
+
+def test_retail_point_active_seals_the_code_and_waits(cabinet, registers, run_playbook, tmp_path):
+    name = "Staff-typed %s" % uuid.uuid4().hex[:6]
+    code_file = tmp_path / "codes.json"
+    task = {"name": "point", "modulkassa.pos.retail_point": {"name": name, "state": "active", "code_file": str(code_file)}}
+    play = yaml.safe_dump([{"name": "p", "hosts": "localhost", "gather_facts": False, "tasks": [task]}], allow_unicode=True)
+    run = run_playbook(play, env=_env(cabinet), verbosity=3)
+    out = [t for t in run.tasks if t["task"] == "point"][0]["result"]
+    assert out["changed"] and out["code_issued"] and out["point"]["activation"]["code_pending"]
+    assert oct(os.stat(str(code_file)).st_mode & 0o777) == "0o600"
+    code = json.loads(code_file.read_text())[name]["code"]
+    assert code not in run.stdout + run.stderr
+
+    # Re-run: the pending code is kept (no new code, no change).
+    run = run_playbook(play, env=_env(cabinet))
+    out = [t for t in run.tasks if t["task"] == "point"][0]["result"]
+    assert out["changed"] is False and json.loads(code_file.read_text())[name]["code"] == code
+
+    # Staff type the code on reg04's screen (here: the agent over SSH, code on stdin).
+    host = registers.hosts["reg04"]
+    subprocess.run(["ssh", "-i", host["ansible_ssh_private_key_file"], "-p", str(host["ansible_port"]),
+                    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                    "%s@%s" % (host["ansible_user"], host["ansible_host"]), host["modulkassa_agent_path"], "activate"],
+                   input=code, capture_output=True, text=True, timeout=60, check=True)
+    task["modulkassa.pos.retail_point"]["wait"] = True
+    play = yaml.safe_dump([{"name": "p", "hosts": "localhost", "gather_facts": False, "tasks": [task]}], allow_unicode=True)
+    out = [t for t in run_playbook(play, env=_env(cabinet)).tasks if t["task"] == "point"][0]["result"]
+    assert out["changed"] is False and out["point"]["activation"]["register_serial"] == registers.serial("reg04")
