@@ -2,7 +2,7 @@
 # THE test command (README, .ci/run):
 #   bash scripts/test.sh            bootstrap, static gates (scripts/sanity.sh), then pytest
 #   bash scripts/test.sh --quick    bootstrap, then pytest (no build/sanity/lint), for developers
-#   bash scripts/test.sh [--quick] -- <pytest args>    e.g. -- -k lifecycle
+#   bash scripts/test.sh [--quick] -- <pytest args>    e.g. -- -k lifecycle, or -- tests/unit/x.py
 # Every step runs even after a failure. The step table is printed BEFORE pytest, so pytest's own summary
 # line ("N passed in Xs") is the last line of the output, which is what CI reads. The exit status is the
 # worst of all steps.
@@ -50,11 +50,18 @@ else
     bash scripts/sanity.sh || worst=1
 fi
 
-# pytest: only the test trees that exist (a missing path is a usage error for pytest).
+# pytest: only the test trees that exist (a missing path is a usage error for pytest). When the pytest
+# arguments name a test path themselves ("-- tests/unit/x.py::test_y"), run just that.
 paths=()
-for d in tests/unit tests/sandbox tests/integration; do
-    [[ -d "$d" ]] && paths+=("$d")
+user_paths=0
+for a in "${pytest_args[@]}"; do
+    [[ "$a" != -* && -e "${a%%::*}" ]] && user_paths=1
 done
+if ((!user_paths)); then
+    for d in tests/unit tests/sandbox tests/integration; do
+        [[ -d "$d" ]] && paths+=("$d")
+    done
+fi
 # Two cores on CI; more workers only add start-up cost. --dist loadgroup keeps xdist_group-marked
 # tests (sharing one emulator or sshd) on the same worker.
 workers="$(nproc 2>/dev/null || echo 1)"
@@ -63,13 +70,13 @@ workers="$(nproc 2>/dev/null || echo 1)"
 export HYPOTHESIS_STORAGE_DIRECTORY="${TMP_DIR}/hypothesis"
 
 print_table
-if ((${#paths[@]} == 0)); then
+if ((${#paths[@]} == 0 && !user_paths)); then
     echo "no test directories (tests/unit, tests/sandbox, tests/integration): nothing was tested" >&2
     exit 1
 fi
-log "---- pytest: python -m pytest -n ${workers} --dist loadgroup ${paths[*]} ${pytest_args[*]:-}"
+log "---- pytest: python -m pytest -n ${workers} --dist loadgroup ${paths[*]:-} ${pytest_args[*]:-}"
 rc=0
-python -m pytest -n "${workers}" --dist loadgroup "${paths[@]}" "${pytest_args[@]}" || rc=$?
+python -m pytest -n "${workers}" --dist loadgroup ${paths[@]+"${paths[@]}"} ${pytest_args[@]+"${pytest_args[@]}"} || rc=$?
 if ((rc == 5)); then
     echo "pytest collected no tests: that is a failure, not a pass" >&2
     exit 1
