@@ -18,6 +18,7 @@ output: every message goes through scrub() first.
 import base64
 import errno
 import fcntl
+import http.client
 import json
 import os
 import random
@@ -271,6 +272,7 @@ class Response:
         self.status = status
         self.body = body
         self.headers = headers
+        self.attempts = 1
 
     def json(self):
         if not self.body:
@@ -337,8 +339,8 @@ class Cabinet:
             cause = exc.reason
             sent = not isinstance(cause, (ConnectionRefusedError, socket.gaierror, ssl.SSLError))
             raise Unreachable(describe(cause), sent)
-        except (OSError, ValueError, EOFError) as exc:
-            # RemoteDisconnected, ConnectionResetError, socket.timeout, IncompleteRead, ...
+        except (OSError, ValueError, EOFError, http.client.HTTPException) as exc:
+            # RemoteDisconnected, IncompleteRead (the answer was cut off), ConnectionResetError, timeouts
             raise Unreachable(describe(exc), True)
 
     def request(self, method, path, body=None, auth=None, retry=None):
@@ -358,8 +360,8 @@ class Cabinet:
             except Unreachable as exc:
                 outcome = exc
             if attempt >= MAX_ATTEMPTS or not retry(outcome):
+                outcome.attempts = attempt
                 if isinstance(outcome, Unreachable):
-                    outcome.attempts = attempt
                     raise outcome
                 return outcome
             time.sleep(backoff(attempt, outcome))
@@ -391,27 +393,31 @@ def describe(exc):
     return "%s: %s" % (name, text) if text and text != name else name
 
 
+def attempts_note(outcome):
+    attempts = getattr(outcome, "attempts", 1)
+    return " (after %d attempts)" % attempts if attempts > 1 else ""
+
+
 def unreachable(method, path, exc):
-    return AgentError("cabinet-unreachable", "%s %s: %s (after %d attempt%s)" % (
-        method, path, exc.reason, getattr(exc, "attempts", 1), "" if getattr(exc, "attempts", 1) == 1 else "s"))
+    return AgentError("cabinet-unreachable", "%s %s: %s%s" % (method, path, exc.reason, attempts_note(exc)))
 
 
 def unexpected(method, path, response):
     code = response.error_code()
+    text = "%s %s: HTTP %d%s%s" % (method, path, response.status, " (%s)" % code if code else "",
+                                   attempts_note(response))
     if response.status >= 500 or response.status == 429:
-        return AgentError("cabinet-unreachable", "%s %s: HTTP %d%s" % (
-            method, path, response.status, " (%s)" % code if code else ""))
-    return AgentError("cabinet-error", "%s %s: HTTP %d%s" % (
-        method, path, response.status, " (%s)" % code if code else ""))
+        return AgentError("cabinet-unreachable", text)
+    return AgentError("cabinet-error", text)
 
 
 BINDINGS_PATH = "/api/device/v1/bindings"
 ACTIVATE_PATH = "/api/device/v1/activate"
 
 
-def fetch_bindings(cabinet, credentials):
+def fetch_bindings(cabinet, credentials, retry=None):
     """The cabinet's bindings for this register: a list, or raises AgentError / Unreachable."""
-    response = cabinet.request("GET", BINDINGS_PATH, auth=credentials)
+    response = cabinet.request("GET", BINDINGS_PATH, auth=credentials, retry=retry)
     if response.status == 200:
         body = response.json()
         if isinstance(body, list) and all(isinstance(b, dict) and b.get("retailPointId") for b in body):
@@ -479,38 +485,104 @@ def read_code(stream):
 
 
 def activation_retry(outcome):
-    """POST /activate is not idempotent: repeat only what cannot have reached the point of redeeming.
+    """Which failures of POST /activate to repeat (at most MAX_ATTEMPTS in all).
 
-    Refused connections (nothing sent), 429 without the attempts code (the front door's rate limit) and
-    502/503/504 (a proxy or an overloaded server that did not take the request) are repeated. A timeout,
-    a reset or a 500 after sending may have redeemed the code; those are reported, not repeated.
+    Everything that is not an answer about the code: refused or dropped connections, timeouts, 429
+    without the attempts code (a rate limit in front of the cabinet), 5xx. Repeating is safe even when
+    the first attempt did redeem the code before its answer was lost: the repeat is then refused as
+    "used", and cmd_activate recognises its own redemption in the cabinet's bindings.
     """
     if isinstance(outcome, Unreachable):
-        return not outcome.sent
+        return True
     if outcome.status == 429:
         return outcome.error_code() != "activation-code-attempts-exceeded"
-    return outcome.status in (502, 503, 504)
+    return outcome.status >= 500
+
+
+def may_have_redeemed(outcome):
+    """Whether a failed attempt may have reached the cabinet and redeemed the code."""
+    if isinstance(outcome, Unreachable):
+        return outcome.sent
+    return outcome.status >= 500 and outcome.status not in (502, 503)
+
+
+def binding_keys(bindings):
+    return {(b["retailPointId"], b.get("since")) for b in bindings}
 
 
 def cmd_activate(home, config, cabinet, code):
     body = {"code": code, "serial": config["serial"], "model": config["model"],
             "appVersion": config["appVersion"]}
+    credentials = home.load_credentials()
+    before = None
+    if credentials is not None:
+        # The cabinet's bindings before redeeming, in one quick try: if an answer is lost below, a binding
+        # that appears (or is renewed) between this list and the next one is this redemption.
+        try:
+            before = fetch_bindings(cabinet, credentials, retry=lambda outcome: False)
+        except (AgentError, Unreachable):
+            before = None
+
+    seen = {"ambiguous": False}
+
+    def retry(outcome):
+        if may_have_redeemed(outcome):
+            seen["ambiguous"] = True
+        return activation_retry(outcome)
+
+    response, lost = None, None
     try:
-        response = cabinet.request("POST", ACTIVATE_PATH, body=body, retry=activation_retry)
+        response = cabinet.request("POST", ACTIVATE_PATH, body=body, retry=retry)
     except Unreachable as exc:
-        err = unreachable("POST", ACTIVATE_PATH, exc)
+        lost = exc
         if exc.sent:
+            seen["ambiguous"] = True
+    if response is not None and response.status == 200:
+        return finish_activation(home, config, cabinet, response)
+    refusal = classify_refusal(response) if response is not None else None
+
+    ambiguous = seen["ambiguous"] and (lost is not None or refusal == "activation-code-used"
+                                       or response.status >= 500)
+    if ambiguous and before is not None:
+        recovered = recover_lost_activation(home, config, cabinet, credentials, before)
+        if recovered is not None:
+            return recovered
+
+    if lost is not None:
+        err = unreachable("POST", ACTIVATE_PATH, lost)
+        if ambiguous:
             err.message += ("; the code may have been redeemed before the connection failed: check the "
                             "point in the cabinet (kkmInfo.serialNumber) before issuing a new code")
             err.extra["outcomeUnknown"] = True
         raise err
+    if ambiguous and refusal == "activation-code-used":
+        raise AgentError("cabinet-unreachable", "POST %s: an attempt failed after the code was sent, and the "
+                         "repeat found the code used: it was probably redeemed by this register, but the "
+                         "cabinet's bindings could not confirm it; check the point in the cabinet"
+                         % ACTIVATE_PATH, outcomeUnknown=True)
+    if refusal is not None:
+        raise AgentError(refusal, refusal_message(refusal))
+    err = unexpected("POST", ACTIVATE_PATH, response)
+    if ambiguous:
+        err.extra["outcomeUnknown"] = True
+    raise err
+
+
+def classify_refusal(response):
+    """Our error code if the cabinet refused the code itself, else None.
+
+    The status decides (a body cut off by a dropped connection still has its status line); a body with a
+    different machine code (say a router's 404 on a cabinet without the device API) is not a refusal.
+    """
     code_name = response.error_code()
     if response.status in ACTIVATION_REFUSALS and code_name in (None, ACTIVATION_REFUSALS[response.status]):
-        raise AgentError(ACTIVATION_REFUSALS[response.status], refusal_message(ACTIVATION_REFUSALS[response.status]))
+        return ACTIVATION_REFUSALS[response.status]
     if response.status == 429 and code_name == "activation-code-attempts-exceeded":
-        raise AgentError(code_name, refusal_message(code_name))
-    if response.status != 200:
-        raise unexpected("POST", ACTIVATE_PATH, response)
+        return code_name
+    return None
+
+
+def finish_activation(home, config, cabinet, response):
     answer = response.json()
     point = answer.get("retailPoint") if isinstance(answer, dict) else None
     credentials = answer.get("credentials") if isinstance(answer, dict) else None
@@ -520,8 +592,9 @@ def cmd_activate(home, config, cabinet, code):
                          % ACTIVATE_PATH)
     add_secret(credentials["login"])
     add_secret(credentials["password"])
+    credentials = {"login": credentials["login"], "password": credentials["password"]}
     point_id = str(point["id"])
-    if home.load_credentials() != {"login": credentials["login"], "password": credentials["password"]}:
+    if home.load_credentials() != credentials:
         home.save_credentials(credentials)
     # Store the new binding locally first, so it is kept even if the reconciliation below cannot run.
     local = [b for b in home.load_bindings() if b["retailPointId"] != point_id]
@@ -529,6 +602,22 @@ def cmd_activate(home, config, cabinet, code):
     home.save_bindings(local)
     doc = reconcile(home, config, cabinet, credentials)
     doc["activated"] = {"retailPointId": point_id, "name": point.get("name")}
+    return doc
+
+
+def recover_lost_activation(home, config, cabinet, credentials, before):
+    """The status document if exactly one binding appeared since ``before`` (our redemption), else None."""
+    try:
+        after = fetch_bindings(cabinet, credentials)
+    except (AgentError, Unreachable):
+        return None
+    new = [b for b in after if (b["retailPointId"], b.get("since")) not in binding_keys(before)]
+    if len(new) != 1:
+        return None
+    home.save_bindings(after)
+    doc = status_document(config, after, True)
+    doc["activated"] = {"retailPointId": new[0]["retailPointId"], "name": new[0].get("name")}
+    doc["recovered"] = True
     return doc
 
 
@@ -585,7 +674,7 @@ def cmd_deactivate(home, config, cabinet, point_id):
 # ---------------------------------------------------------------------------------------------- arguments
 def parse_args(argv):
     """A tiny parser. Unlike argparse it never echoes an unexpected argument back: a mistyped call such
-    as ``activate 12345678`` must not put the code into an error message."""
+    as ``activate CODE`` must not put the code into an error message."""
     opts = {"home": None, "command": None, "retail_point": None, "help": False}
     i = 0
     while i < len(argv):
