@@ -538,7 +538,18 @@ def cmd_activate(home, config, cabinet, code):
         if exc.sent:
             seen["ambiguous"] = True
     if response is not None and response.status == 200:
-        return finish_activation(home, config, cabinet, response)
+        try:
+            return finish_activation(home, config, cabinet, response)
+        except AgentError as exc:
+            # Redeemed, but the answer is unusable (not the JSON expected): the code is spent either way.
+            recovered = (recover_lost_activation(home, config, cabinet, credentials, before)
+                         if before is not None else None)
+            if recovered is not None:
+                return recovered
+            exc.extra["outcomeUnknown"] = True
+            raise
+    if response is not None and may_have_redeemed(response):
+        seen["ambiguous"] = True   # the last attempt is not passed to retry()
     refusal = classify_refusal(response) if response is not None else None
 
     ambiguous = seen["ambiguous"] and (lost is not None or refusal == "activation-code-used"
@@ -561,7 +572,11 @@ def cmd_activate(home, config, cabinet, code):
                          "cabinet's bindings could not confirm it; check the point in the cabinet"
                          % ACTIVATE_PATH, outcomeUnknown=True)
     if refusal is not None:
-        raise AgentError(refusal, refusal_message(refusal))
+        message = refusal_message(refusal)
+        wait = response.headers.get("Retry-After") if response.headers is not None else None
+        if refusal == "activation-code-attempts-exceeded" and wait and wait.isdigit():
+            message += " (the cabinet says: retry after %s s)" % wait
+        raise AgentError(refusal, message)
     err = unexpected("POST", ACTIVATE_PATH, response)
     if ambiguous:
         err.extra["outcomeUnknown"] = True
@@ -587,7 +602,8 @@ def finish_activation(home, config, cabinet, response):
     point = answer.get("retailPoint") if isinstance(answer, dict) else None
     credentials = answer.get("credentials") if isinstance(answer, dict) else None
     if (not isinstance(point, dict) or not point.get("id") or not isinstance(credentials, dict)
-            or not isinstance(credentials.get("login"), str) or not isinstance(credentials.get("password"), str)):
+            or not isinstance(credentials.get("login"), str) or not isinstance(credentials.get("password"), str)
+            or not credentials["login"] or not credentials["password"]):
         raise AgentError("cabinet-error", "POST %s: the answer lacks retailPoint.id or credentials"
                          % ACTIVATE_PATH)
     add_secret(credentials["login"])
