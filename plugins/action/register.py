@@ -25,10 +25,10 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner im
     resolve_references,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
-from ansible_collections.modulkassa.pos.plugins.module_utils._diff import object_diff
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import object_diff
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import (
     DEFAULT_AGENT_PATH,
     AgentError,

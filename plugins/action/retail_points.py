@@ -10,12 +10,12 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import poi
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
     apply_plan,
-    diff_of,
     normalize_specs,
     plan_points,
     summary_of,
 )
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import points_diff
 
 
 def _point_suboptions():
@@ -49,7 +49,7 @@ class ActionModule(CabinetActionBase):
             "changed": any(c.changed and c.outcome in ("done", "predicted") for c in changes),
             "summary": summary_of(changes),
             "results": [c.result() for c in changes],
-            "diff": diff_of(changes),
+            "diff": points_diff(changes),
         }
         if failed:
             done = sum(1 for c in changes if c.outcome == "done")

@@ -6,7 +6,8 @@
 
 ``plan_points`` is pure (desired specs + the cabinet's list -> a list of ``PointChange``); ``apply_plan``
 performs the writes with bounded concurrency, or, in check mode, predicts their outcome without writing.
-``changed``, ``diff`` and the per-point results are all derived from the same ``PointChange`` objects.
+``changed``, the diff (``PointChange.before/after``, rendered by plugin_utils._diff) and the per-point results
+are all derived from the same ``PointChange`` objects.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
     CabinetError,
     CabinetNotFound,
 )
-from ansible_collections.modulkassa.pos.plugins.module_utils._diff import object_diff
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     KKT_NOT_PLUGGED,
     MANAGED_FIELDS,
@@ -244,12 +244,6 @@ def apply_plan(changes, client, check_mode=False, concurrency=8):
         with ThreadPoolExecutor(max_workers=min(concurrency, len(writes))) as pool:
             list(pool.map(lambda change: _write(client, change), writes))
     return [c for c in writes if c.outcome == "failed"]
-
-
-def diff_of(changes):
-    """One diff entry per changed point, each headed by the point's name (see ``_diff``)."""
-    return [object_diff("retail point %s" % (change.name or change.id), change.before(), change.after())
-            for change in changes if change.changed]
 
 
 def summary_of(changes):

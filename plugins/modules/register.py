@@ -27,7 +27,7 @@ description:
   - The cabinet is called from the controller only; the register's own device credentials are never used or read.
   - The activation code and the device credentials appear in no result, diff, log or error message.
 author:
-  - modulkassa.pos developers
+  - modulkassa.pos developers (@modulkassa-pos)
 options:
   retail_points:
     description:

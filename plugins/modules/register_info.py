@@ -17,7 +17,7 @@ description:
     model, app version and the retail points it holds. Also sets the C(modulkassa_register) fact.
   - Read-only; the cabinet is not called and no Python is needed on the register for this task.
 author:
-  - modulkassa.pos developers
+  - modulkassa.pos developers (@modulkassa-pos)
 options:
   agent_path:
     description:

@@ -22,7 +22,7 @@ description:
     code (the cabinet's C(kktStatus) is not C(KKT_NOT_PLUGGED)).
   - For many points use M(modulkassa.pos.retail_points), which does the same per point with one list request.
 author:
-  - modulkassa.pos developers
+  - modulkassa.pos developers (@modulkassa-pos)
 options:
   name:
     description:

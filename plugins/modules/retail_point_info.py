@@ -16,7 +16,7 @@ description:
   - Reads the account's retail points (one request) and returns those matching every filter given.
   - Read-only; it behaves the same in check mode.
 author:
-  - modulkassa.pos developers
+  - modulkassa.pos developers (@modulkassa-pos)
 options:
   id:
     description:

@@ -23,7 +23,7 @@ description:
   - When some writes fail, the others still complete; the task fails and its RV(results) say per point what was
     done and what was not. A re-run converges the rest.
 author:
-  - modulkassa.pos developers
+  - modulkassa.pos developers (@modulkassa-pos)
 options:
   points:
     description:
@@ -186,5 +186,5 @@ results:
     error:
       description: Why the write failed.
       type: str
-      returned: when O(outcome=failed)
+      returned: when the write failed
 """

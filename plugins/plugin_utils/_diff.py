@@ -7,7 +7,8 @@
 Ansible's callbacks print dict diffs as ASCII-escaped JSON, which turns every Cyrillic point name into
 ``\\u0420\\u043e...``. Each object is therefore rendered as YAML text (Unicode kept, declared field order), one
 diff per object with headers naming it, so a three-line context hunk still says which point changed.
-Structured before/after stay available in the plugins' ``results``.
+Structured before/after stay available in the plugins' ``results``. Controller-only (it needs PyYAML),
+hence plugin_utils and not module_utils.
 """
 
 from __future__ import annotations
@@ -27,3 +28,9 @@ def object_diff(label, before, after):
         "before": _text(before),
         "after": _text(after),
     }
+
+
+def points_diff(changes):
+    """One diff entry per changed point (``retail_points``), each headed by the point's name."""
+    return [object_diff("retail point %s" % (change.name or change.id), change.before(), change.after())
+            for change in changes if change.changed]

@@ -21,11 +21,11 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
     PlanError,
     apply_plan,
-    diff_of,
     normalize_specs,
     plan_points,
     summary_of,
 )
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import points_diff as diff_of
 
 LOGIN = "ops@example.com"
 
