@@ -19,6 +19,7 @@ Everything a worker writes lives in its own directory (xdist worker id / tmp_pat
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
@@ -162,6 +163,59 @@ def _restore_cabinet_knobs(request):
         emulator = request.getfixturevalue("cabinet")
         if emulator.knobs() != emulator.default_knobs:
             emulator.knobs(**emulator.default_knobs)
+
+
+# ---- register hosts -----------------------------------------------------------------------------------
+
+REGISTER_COUNT = 4
+
+
+class Registers(object):
+    """Handle on the running register hosts: their inventory, homes, serials and the registers CLI."""
+
+    def __init__(self, data_dir, inventory):
+        self.data_dir = data_dir
+        self.inventory = inventory
+        with open(inventory) as handle:
+            self.hosts = yaml.safe_load(handle)["all"]["children"]["registers"]["hosts"]
+
+    def cli(self, *args):
+        return subprocess.run([sys.executable, "-m", "sandbox", "registers"] + list(args) + ["--data-dir", self.data_dir],
+                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=True)
+
+    def home(self, name):
+        return os.path.join(self.data_dir, "registers", name, "home")
+
+    def state_digest(self, name):
+        """A digest of the register's agent files: check mode must leave them byte for byte."""
+        digest = hashlib.sha256()
+        for file_name in ("state.json", "credentials.json"):
+            path = os.path.join(self.home(name), file_name)
+            if os.path.exists(path):
+                with open(path, "rb") as handle:
+                    digest.update(handle.read())
+        return digest.hexdigest()
+
+    def serial(self, name):
+        return self.hosts[name]["modulkassa_register_serial"]
+
+
+@pytest.fixture(scope="session")
+def registers(cabinet, tmp_path_factory):
+    """``REGISTER_COUNT`` register hosts (reg01..), each its own sshd on 127.0.0.1, agents pointed at ``cabinet``.
+
+    Shared by every test of a worker: tests use points of their own (unique names), never each other's."""
+    data_dir = str(tmp_path_factory.mktemp("registers"))
+    inventory = os.path.join(data_dir, "inventory.yml")
+    worker = 0 if _worker_id() == "master" else int(_worker_id().lstrip("gw") or 0)
+    subprocess.run([sys.executable, "-m", "sandbox", "registers", "start", "--data-dir", data_dir,
+                    "--count", str(REGISTER_COUNT), "--cabinet-url", cabinet.url, "--inventory", inventory,
+                    "--base-port", str(23000 + 100 * worker)],
+                   cwd=REPO_ROOT, capture_output=True, text=True, timeout=120, check=True)
+    regs = Registers(data_dir, inventory)
+    yield regs
+    subprocess.run([sys.executable, "-m", "sandbox", "registers", "stop", "--data-dir", data_dir],
+                   cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
 
 
 # ---- running playbooks --------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ register among reachable ones, a run killed after issuing a code, and secrets ab
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -25,52 +24,7 @@ import httpx
 import pytest
 import yaml
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEMO = ("demo@example.com", "demo-password-1")
-REGISTER_COUNT = 4
-
-
-class Registers(object):
-    def __init__(self, data_dir, inventory):
-        self.data_dir = data_dir
-        self.inventory = inventory
-        with open(inventory) as handle:
-            self.hosts = yaml.safe_load(handle)["all"]["children"]["registers"]["hosts"]
-
-    def cli(self, *args):
-        return subprocess.run([sys.executable, "-m", "sandbox", "registers"] + list(args) + ["--data-dir", self.data_dir],
-                              cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
-
-    def home(self, name):
-        return os.path.join(self.data_dir, "registers", name, "home")
-
-    def state_digest(self, name):
-        """A digest of the register's agent files: check mode must leave them byte for byte."""
-        digest = hashlib.sha256()
-        for file_name in ("state.json", "credentials.json"):
-            path = os.path.join(self.home(name), file_name)
-            if os.path.exists(path):
-                with open(path, "rb") as handle:
-                    digest.update(handle.read())
-        return digest.hexdigest()
-
-    def serial(self, name):
-        return self.hosts[name]["modulkassa_register_serial"]
-
-
-@pytest.fixture(scope="module")
-def registers(cabinet, tmp_path_factory, worker_id):
-    data_dir = str(tmp_path_factory.mktemp("registers"))
-    inventory = os.path.join(data_dir, "inventory.yml")
-    worker = 0 if worker_id == "master" else int(worker_id.lstrip("gw") or 0)
-    subprocess.run([sys.executable, "-m", "sandbox", "registers", "start", "--data-dir", data_dir,
-                    "--count", str(REGISTER_COUNT), "--cabinet-url", cabinet.url, "--inventory", inventory,
-                    "--base-port", str(23000 + 100 * worker)],
-                   cwd=REPO, capture_output=True, text=True, timeout=120, check=True)
-    regs = Registers(data_dir, inventory)
-    yield regs
-    subprocess.run([sys.executable, "-m", "sandbox", "registers", "stop", "--data-dir", data_dir],
-                   cwd=REPO, capture_output=True, text=True, timeout=120)
 
 
 def _env(cabinet):
