@@ -96,13 +96,20 @@ def sshd_listeners() -> dict[str, list[int]]:
     return found
 
 
-def descendants(root: int) -> list[int]:
-    """Every process below ``root`` in the PPID tree (a snapshot)."""
+def children_map() -> dict[int, list[int]]:
+    """PPID -> child pids, from one scan of /proc."""
     children: dict[int, list[int]] = {}
     for pid in all_pids():
         fields = stat_fields(pid)
         if fields is not None:
             children.setdefault(fields[1], []).append(pid)
+    return children
+
+
+def descendants(root: int, children: dict[int, list[int]] | None = None) -> list[int]:
+    """Every process below ``root`` in the PPID tree (a snapshot; pass ``children`` to reuse one)."""
+    if children is None:
+        children = children_map()
     found, queue = [], [root]
     while queue:
         for child in children.get(queue.pop(), []):
@@ -111,64 +118,61 @@ def descendants(root: int) -> list[int]:
     return found
 
 
-def _socket_inodes(port: int) -> set[str]:
-    """Inodes of ESTABLISHED (or closing) TCP sockets whose local end is 127.0.0.1:port."""
-    inodes = set()
-    local_v4 = "0100007F:%04X" % port
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        raw = _read(table)
-        if not raw:
-            continue
-        for line in raw.splitlines()[1:]:
-            cols = line.split()
-            if len(cols) < 10:
-                continue
-            local, state, inode = cols[1], cols[3], cols[9]
-            if state == "0A" or inode == "0":       # LISTEN, or a socket with no owner left
-                continue
-            if local == local_v4 or (table.endswith("6") and local.endswith(":%04X" % port)
-                                     and local.startswith("0000000000000000FFFF00000100007F")):
-                inodes.add("socket:[%s]" % inode)
-    return inodes
+_V4_LOOPBACK = "0100007F"
+_V4_MAPPED_LOOPBACK = "0000000000000000FFFF00000100007F"
 
 
-def port_listening(port: int) -> bool:
-    """Whether some socket LISTENs on 127.0.0.1:port or the wildcard address, port ``port``."""
+def _tcp_rows():
+    """(local address hex, local port, state hex, inode) of every TCP socket in this network namespace."""
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         raw = _read(table)
         for line in (raw or "").splitlines()[1:]:
             cols = line.split()
-            if len(cols) > 3 and cols[3] == "0A" and cols[1].endswith(":%04X" % port):
-                return True
-    return False
+            if len(cols) < 10:
+                continue
+            address, _, port = cols[1].partition(":")
+            try:
+                yield address, int(port, 16), cols[3], cols[9]
+            except ValueError:
+                continue
 
 
-def session_holders(port: int, exe_names: tuple[str, ...] = ("sshd",)) -> list[int]:
-    """sshd processes holding a server-side connection on 127.0.0.1:port (visible to this user)."""
-    inodes = _socket_inodes(port)
-    if not inodes:
-        return []
-    found = []
+def port_listening(port: int) -> bool:
+    """Whether some socket LISTENs on port ``port`` (any address)."""
+    return any(p == port and state == "0A" for _, p, state, _ in _tcp_rows())
+
+
+def session_holders(ports, exe_names: tuple[str, ...] = ("sshd",)) -> dict[int, list[int]]:
+    """port -> sshd processes holding a server-side connection on 127.0.0.1:port (visible to this user).
+
+    Only connected sockets count (not LISTEN), and only by their *local* end: the client side of a
+    connection to the port (ssh, a ControlPersist master) has the port as its remote end.
+    """
+    wanted = set(ports)
+    by_inode = {}
+    for address, port, state, inode in _tcp_rows():
+        if port in wanted and state != "0A" and inode != "0" and address in (_V4_LOOPBACK, _V4_MAPPED_LOOPBACK):
+            by_inode["socket:[%s]" % inode] = port
+    found: dict[int, list[int]] = {}
+    if not by_inode:
+        return found
     for pid in all_pids():
         if pid == os.getpid():
             continue
         try:
-            exe = os.path.basename(os.readlink("/proc/%d/exe" % pid))
-        except OSError:
-            continue
-        if exe not in exe_names:
-            continue
-        try:
+            if os.path.basename(os.readlink("/proc/%d/exe" % pid)) not in exe_names:
+                continue
             fds = os.listdir("/proc/%d/fd" % pid)
         except OSError:
             continue
         for fd in fds:
             try:
-                if os.readlink("/proc/%d/fd/%s" % (pid, fd)) in inodes:
-                    found.append(pid)
-                    break
+                port = by_inode.get(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
             except OSError:
                 continue
+            if port is not None:
+                found.setdefault(port, []).append(pid)
+                break
     return found
 
 
