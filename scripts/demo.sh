@@ -46,8 +46,9 @@ export ANSIBLE_HOST_KEY_CHECKING=False ANSIBLE_RETRY_FILES_ENABLED=False ANSIBLE
 export ANSIBLE_SSH_ARGS="-o ControlMaster=auto -o ControlPersist=60s" ANSIBLE_SSH_CONTROL_PATH_DIR="$WORK/cp"
 export ANSIBLE_LOCAL_TEMP="$WORK/tmp" ANSIBLE_FORCE_COLOR="${ANSIBLE_FORCE_COLOR:-1}"
 
-recap_changed_total() {  # sum of changed= over the PLAY RECAP of a log
-  awk '/PLAY RECAP/{r=1} r && /changed=/{for(i=1;i<=NF;i++) if($i ~ /^changed=/){split($i,a,"="); s+=a[2]}} END{print s+0}' "$1"
+recap_changed_total() {  # sum of changed= over the PLAY RECAP(s) of a log, colours stripped
+  sed 's/\x1b\[[0-9;]*m//g' "$1" |
+    awk '/PLAY RECAP/{r=1} r && /changed=/{for(i=1;i<=NF;i++) if($i ~ /^changed=/){split($i,a,"="); s+=a[2]}} END{print s+0}'
 }
 
 run() {  # run <log> <ansible-playbook args...>: show the output, keep a copy
@@ -96,7 +97,7 @@ print("cabinet writes during the check run: %d" % delta)
 sys.exit(1 if delta else 0)
 EOF
 would=$(recap_changed_total "$WORK/check.log")
-echo "check run: $would task(s) would change (the phone, and reg02/reg03's bindings)"
+echo "check run: $would host task(s) would change (the phone, and reg02/reg03's bindings)"
 [ "$would" -ge 1 ] || { echo "DEMO FAILED: the check run saw no drift" >&2; exit 1; }
 
 banner "Demo finished: logs in $WORK; the sandbox is being stopped"
