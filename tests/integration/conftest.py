@@ -110,6 +110,11 @@ class Cabinet:
             self._check(self._emu.put("/api/_emu/knobs", json=changes))
         return self._check(self._emu.get("/api/_emu/knobs")).json()
 
+    def restore_knobs(self) -> None:
+        """Back to the knobs the emulator started with (the autouse fixture calls this after every test)."""
+        if self.knobs() != self.default_knobs:
+            self.knobs(**self.default_knobs)
+
     def api(self, login: str = "demo@example.com", password: str | None = None) -> httpx.Client:
         """An httpx.Client with Basic auth for direct reads (closed at session end)."""
         client = httpx.Client(base_url=self.url, auth=(login, password or self.accounts[login]), timeout=10.0)
@@ -160,9 +165,7 @@ def _restore_cabinet_knobs(request):
     """A test that turns on faults or latency must not leak them into the next test on the same worker."""
     yield
     if "cabinet" in request.fixturenames:
-        emulator = request.getfixturevalue("cabinet")
-        if emulator.knobs() != emulator.default_knobs:
-            emulator.knobs(**emulator.default_knobs)
+        request.getfixturevalue("cabinet").restore_knobs()
 
 
 # ---- register hosts -----------------------------------------------------------------------------------
