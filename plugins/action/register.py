@@ -102,8 +102,10 @@ class ActionModule(CabinetActionBase):
 
         actions = plan_bindings(serial, status["bindings"], resolved, args["state"], args["exclusive"])
         before = sorted(b.get("name") or b.get("retailPointId") for b in status["bindings"])
-        result["diff"] = object_diff("register %s" % serial, {"retail_points": before},
-                                     {"retail_points": bindings_after(status["bindings"], actions)})
+        after = bindings_after(status["bindings"], actions)
+        result["diff"] = object_diff("register %s" % serial, {"retail_points": before}, {"retail_points": after})
+        # The diff's structured twin, present without --diff too (the drift report reads it).
+        result["changes"] = {"retail_points": {"before": before, "after": after}} if actions else {}
         result["actions"] = [a.as_dict() for a in actions]
         result["changed"] = bool(actions)
         if self.check_mode or not actions:

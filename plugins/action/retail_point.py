@@ -75,11 +75,16 @@ class ActionModule(CabinetActionBase):
             before["activation"] = self._activation_state(change.current)
             point, code_issued = self._ensure_activation_pending(client, args, change, point)
             after["activation"] = "active" if activation_of(point)["active"] else "pending"
+        changes = change.changes()
+        if before.get("activation") != after.get("activation"):
+            changes["activation"] = {"before": before["activation"], "after": after["activation"]}
         result = {
             "changed": change.changed or code_issued,
             "action": change.action,
+            "name": change.name,
             "id": change.id,
             "changed_fields": list(change.fields),
+            "changes": changes,
             "code_issued": code_issued,
             "point": public_point(point) if point else None,
             "diff": object_diff("retail point %s" % (change.name or change.id), before, after),

@@ -78,12 +78,30 @@ class PointChange(object):
         after.update(self.desired)
         return after
 
+    def changes(self):
+        """``{field: {"before", "after"}}`` for what differs: the structured form of the diff, in every mode.
+
+        A create or a delete also shows ``state`` (absent -> present, present -> absent). Values are canonical
+        (what the comparison used), so a report built from them agrees with ``changed`` field by field.
+        """
+        if self.action == CREATE:
+            changes = {"state": {"before": "absent", "after": "present"}}
+            changes.update((f, {"before": None, "after": self.desired[f]}) for f in MANAGED_FIELDS if f in self.desired)
+            return changes
+        if self.action == DELETE:
+            return {"state": {"before": "present", "after": "absent"}}
+        if self.action == UPDATE:
+            actual = canonical_actual(self.current)
+            return dict((f, {"before": actual[f], "after": self.desired[f]}) for f in self.fields)
+        return {}
+
     def result(self):
         entry = {
             "name": self.name,
             "id": self.id,
             "action": self.action,
             "changed_fields": list(self.fields),
+            "changes": self.changes(),
             "outcome": self.outcome,
         }
         if self.point is not None and self.action != DELETE:

@@ -139,6 +139,13 @@ actions:
     previous_register:
       description: Serial of the register that held the point before, if any.
       type: str
+changes:
+  description:
+    - When the bindings change (or would), V(retail_points) with the sorted point names the register holds now
+      (V(before)) and after the task (V(after)); returned with and without C(--diff). Empty when nothing changes.
+  returned: success
+  type: dict
+  sample: {retail_points: {before: [Moscow Tverskaya 1], after: [Moscow Tverskaya 1, Kazan Baumana 5]}}
 bindings:
   description: The register's bindings after the task, as its agent reports them.
   returned: success

@@ -161,12 +161,25 @@ code_issued:
   description: Whether a new activation code was issued (O(state=active) only; the code itself is never returned).
   returned: success
   type: bool
+name:
+  description: Name of the point (declared, or the cabinet's when the point was found by id).
+  returned: success
+  type: str
+  sample: Moscow Tverskaya 1
 changed_fields:
   description: Managed attributes whose value differs (or differed) from the declared one.
   returned: success
   type: list
   elements: str
   sample: [phone, vat_tag]
+changes:
+  description:
+    - Each managed attribute that differs (or differed), with its canonical value in the cabinet (V(before)) and
+      the declared one (V(after)); returned with and without C(--diff). A create or delete adds V(state); with
+      O(state=active), V(activation) (V(inactive), V(pending), V(active)) when it changes. Empty when nothing does.
+  returned: success
+  type: dict
+  sample: {vat_tag: {before: 1102, after: 1103}}
 point:
   description:
     - The point as the cabinet returned it after the change (predicted in check mode); V(null) when absent.

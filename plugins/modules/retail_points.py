@@ -175,6 +175,13 @@ results:
       description: Managed attributes that differ(ed).
       type: list
       elements: str
+    changes:
+      description:
+        - Each managed attribute that differs (or differed), with its canonical value in the cabinet (V(before))
+          and the declared one (V(after)); returned with and without C(--diff). A create or delete adds
+          V(state) (V(absent)/V(present)); a create shows V(null) as every V(before). Empty when unchanged.
+      type: dict
+      sample: {phone: {before: "4951234501", after: "4951234599"}}
     outcome:
       description:
         - V(done), V(failed), V(predicted) (check mode) or V(unchanged). V(planned) means the write was not attempted.

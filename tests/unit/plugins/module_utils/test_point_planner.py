@@ -144,6 +144,23 @@ def test_update_sends_only_changed_fields_and_diff_shows_them():
     assert "Shop 2" not in diff
 
 
+def test_changes_give_before_and_after_per_field_as_the_diff_does():
+    cabinet = FakeCabinet()
+    changes, dummy = converge(cabinet, SPECS[:1], check_mode=True)
+    created = changes[0].result()["changes"]
+    assert created["state"] == {"before": "absent", "after": "present"}
+    assert created["phone"] == {"before": None, "after": "9123456789"}
+    converge(cabinet, SPECS)
+    specs = copy.deepcopy(SPECS)
+    specs[0].update(vat_tag=1103, phone="8 912 345 67 00")
+    changes, dummy = converge(cabinet, specs, check_mode=True)
+    assert changes[0].result()["changes"] == {"phone": {"before": "9123456789", "after": "9123456700"},
+                                              "vat_tag": {"before": 1102, "after": 1103}}
+    assert changes[1].result()["changes"] == {}
+    changes, dummy = converge(cabinet, [dict(SPECS[1], state="absent")], check_mode=True)
+    assert changes[0].result()["changes"] == {"state": {"before": "present", "after": "absent"}}
+
+
 def test_purge_deletes_only_undeclared_points():
     stray = {"id": "stray-1", "name": "Old shop"}
     cabinet = FakeCabinet([stray])
