@@ -59,6 +59,59 @@ requirements:
   - httpx >= 0.23 (on the controller)
 """
 
+    # The same connection options for plugins configured through Ansible's config system (the inventory plugin):
+    # their environment variables are declared here as sources instead of argspec fallbacks. No ini source for
+    # the password on purpose: it belongs in the environment (AWX credentials, CI secrets) or in vault.
+    PLUGINS = r"""
+options:
+  cabinet_url:
+    description:
+      - Base URL of the ModulKassa cabinet, without the C(/api/v1) part, for example V(https://my.modulkassa.ru).
+    type: str
+    required: true
+    env:
+      - name: MODULKASSA_URL
+  cabinet_login:
+    description:
+      - Login (e-mail) of the cabinet account.
+    type: str
+    required: true
+    env:
+      - name: MODULKASSA_LOGIN
+  cabinet_password:
+    description:
+      - Password of the cabinet account. It never appears in output, caches or error messages.
+      - Prefer the environment variable; in a file, encrypt it with C(ansible-vault encrypt_string).
+    type: str
+    required: true
+    env:
+      - name: MODULKASSA_PASSWORD
+  validate_certs:
+    description:
+      - Whether to verify the cabinet's TLS certificate. Leave it on; use O(ca_path) for a private CA.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A CA bundle file (or a directory of hashed CA certificates) to verify the cabinet's certificate with.
+    type: path
+    env:
+      - name: MODULKASSA_CA_PATH
+  timeout:
+    description:
+      - Seconds to wait for the cabinet to connect, send or answer, per request.
+    type: float
+    default: 30
+  retries:
+    description:
+      - How many times a request is retried after HTTP 429, HTTP 5xx or a network error, with jittered
+        exponential backoff that honours C(Retry-After). Each retry is reported as a warning.
+    type: int
+    default: 3
+requirements:
+  - httpx >= 0.23 (on the controller)
+"""
+
     # The attributes of a retail point, as the cabinet's point form has them.
     POINT_ATTRIBUTES = r"""
 options:
