@@ -49,6 +49,30 @@ def _redact(text, secrets):
     return text
 
 
+def _last_json_object(stdout):
+    """The agent's answer: the last stdout line that is a JSON object.
+
+    The agent prints exactly one line, but a login shell may print before it (a noisy ``~/.bashrc``), and a
+    terminal turns line ends into CR LF; neither may turn a good answer into a failure.
+    """
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(answer, dict):
+                return answer
+    return None
+
+
+def _uses_become(action):
+    """Whether the task runs with become (the connection then carries a become plugin)."""
+    # pylint: disable-next=protected-access
+    return getattr(action._connection, "become", None) is not None
+
+
 def run_agent(action, agent_path, arguments, stdin=None, secrets=()):
     """Run one agent command on the task's host; returns its JSON answer or raises ``AgentError``.
 
@@ -56,15 +80,14 @@ def run_agent(action, agent_path, arguments, stdin=None, secrets=()):
     """
     command = " ".join(shlex.quote(part) for part in [agent_path] + list(arguments))
     in_data = stdin.encode("utf-8") if stdin is not None else None
+    # ``sudoable`` only when become is on: the ssh connection gives a sudoable command without input a
+    # terminal (-tt), which costs a pty per exec and mixes the login shell's stderr into the answer.
     # pylint: disable-next=protected-access
-    outcome = action._low_level_execute_command(command, sudoable=True, in_data=in_data)
+    outcome = action._low_level_execute_command(command, sudoable=_uses_become(action), in_data=in_data)
     stdout = _redact(outcome.get("stdout", "") or "", secrets)
     stderr = _redact(outcome.get("stderr", "") or "", secrets)
     rc = outcome.get("rc", 1)
-    try:
-        answer = json.loads(stdout) if stdout.strip() else None
-    except ValueError:
-        answer = None
+    answer = _last_json_object(stdout)
     if rc == 0 and isinstance(answer, dict):
         return answer
     code = AGENT_EXIT_CODES.get(rc, "agent-error")
