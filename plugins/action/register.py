@@ -36,8 +36,10 @@ from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent imp
     run_agent,
 )
 
-# A refused fresh code is retried once with a new one: expiry or a concurrent re-issue can refuse it.
-RETRYABLE_AGENT_CODES = ("activation-code-invalid", "activation-code-expired", "activation-code-used")
+# A refused fresh code is retried once with a new one: expiry or a concurrent re-issue can refuse it, and a
+# register whose own retries met a passing cabinet outage (5xx, 429, dropped answers) gets one more round.
+RETRYABLE_AGENT_CODES = ("activation-code-invalid", "activation-code-expired", "activation-code-used",
+                         "cabinet-unreachable")
 
 
 class ActionModule(CabinetActionBase):
@@ -118,7 +120,7 @@ class ActionModule(CabinetActionBase):
                 if action.action == UNBIND:
                     self._unbind(client, agent_path, action, serial, args["wait_timeout"])
                 else:
-                    self._bind(client, agent_path, action, serial, args["wait_timeout"])
+                    self._bind(client, agent_path, action, serial, args["wait_timeout"], result["warnings"])
             except (AgentError, PlanError) as exc:
                 result.update(failed=True, msg="%s of retail point %r on register %s failed: %s%s" % (
                     action.action, action.name, serial, exc,
@@ -142,22 +144,31 @@ class ActionModule(CabinetActionBase):
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 2.0)
 
-    def _withdraw_code(self, client, point_id, code):
-        """An unredeemed code must not stay live: take it back unless a newer one already replaced it."""
+    def _settle_failed_activation(self, client, point_id, code, serial):
+        """After the agent reported a failure, ask the cabinet. True: the point is on this register anyway (the
+        redemption went through and only its answer was lost, or a concurrent run bound it). Otherwise the code
+        is taken back, unless a newer one already replaced it, so no unredeemed code stays live."""
         try:
-            if client.get_point(point_id).get("posLinkToken") == code:
-                client.update_point(point_id, {"posLinkToken": None})
+            point = client.get_point(point_id)
         except CabinetNotFound:
-            pass
+            return False
+        if holder_of(point) == serial:
+            return True
+        if point.get("posLinkToken") == code:
+            client.update_point(point_id, {"posLinkToken": None})
+        return False
 
-    def _bind(self, client, agent_path, action, serial, timeout):
+    def _bind(self, client, agent_path, action, serial, timeout, warnings):
         for attempt in (1, 2):
             code, dummy = issue_code(client, action.id)
             try:
                 run_agent(self, agent_path, ["activate"], stdin=code, secrets=[code])
                 break
             except AgentError as exc:
-                self._withdraw_code(client, action.id, code)
+                if self._settle_failed_activation(client, action.id, code, serial):
+                    warnings.append("register %s: the agent reported %s, but the cabinet shows retail point %r on this "
+                                    "register: the activation went through" % (serial, exc.code, action.name))
+                    break
                 if attempt == 2 or exc.code not in RETRYABLE_AGENT_CODES:
                     raise
         self._wait_for(client, action.id, lambda p: holder_of(p) == serial, timeout,
