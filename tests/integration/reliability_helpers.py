@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Helpers shared by the reliability and security tests (issue 6): plays, direct cabinet reads, SQLite reads.
+
+Not a test module (pytest collects ``test_*.py`` only); the test files put this directory on ``sys.path``.
+Direct reads go to the emulator over HTTP with the fixture's clients, or read its SQLite file read-only:
+never through the collection under test.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import uuid
+
+import yaml
+
+DEMO = ("demo@example.com", "demo-password-1")
+OTHER = ("other@example.com", "other-password-2")
+
+# Valid INNs (checksums right), to vary the points' data.
+VALID_INNS = ("7707083893", "500100732259", "7736050003")
+
+
+def env_for(cabinet, account=DEMO):
+    return {"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": account[0], "MODULKASSA_PASSWORD": account[1]}
+
+
+def unique(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:8])
+
+
+def play(tasks, hosts="localhost", name="test", **extra):
+    entry = {"name": name, "hosts": hosts, "gather_facts": False}
+    entry.update(extra)
+    entry["tasks"] = tasks
+    return entry
+
+
+def dump(*plays):
+    return yaml.safe_dump(list(plays), allow_unicode=True, sort_keys=False, width=10000)
+
+
+def point_specs(tag, count, start=0, **overrides):
+    """``count`` declared points named ``<tag> NNN`` with varied, valid attributes."""
+    points = []
+    for index in range(start, start + count):
+        inn = VALID_INNS[index % len(VALID_INNS)]
+        spec = {"name": "%s %03d" % (tag, index), "address": "Город, улица %d" % index,
+                "phone": "+7 912 %03d-%02d-%02d" % (index % 1000, index % 100, (index * 7) % 100),
+                "inn": inn, "tax_mode": ("COMMON", "PATENT", "SIMPLIFIED")[index % 3],
+                "vat_tag": 1102 + index % 6}
+        if len(inn) == 10 and index % 2:
+            spec["kpp"] = "773601001"
+        spec.update(overrides)
+        points.append(spec)
+    return points
+
+
+def points_named(cabinet, prefix, account=DEMO):
+    """The account's points whose name starts with ``prefix`` (a direct read, not through the collection)."""
+    with cabinet.api(*account) as api:
+        response = api.get("/api/v1/retail-points")
+        response.raise_for_status()
+        return [p for p in response.json() if str(p.get("name", "")).startswith(prefix)]
+
+
+def point(cabinet, point_id, account=DEMO):
+    with cabinet.api(*account) as api:
+        return api.get("/api/v1/retail-point/%s" % point_id).json()
+
+
+def holder(point_body):
+    if (point_body.get("kktStatus") or "KKT_NOT_PLUGGED") == "KKT_NOT_PLUGGED":
+        return None
+    return (point_body.get("kkmInfo") or {}).get("serialNumber")
+
+
+def sqlite_rows(cabinet, query, params=()):
+    """Rows from the emulator's database, opened read-only (WAL: safe beside the running server)."""
+    path = os.path.join(str(cabinet.data_dir), "cabinet.sqlite3")
+    with sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=10) as db:
+        return list(db.execute(query, params))
+
+
+def live_codes(cabinet, point_ids):
+    """{point id: live code} for the points that have one."""
+    marks = ",".join("?" * len(point_ids))
+    return dict(sqlite_rows(cabinet, "SELECT id, code FROM points WHERE code IS NOT NULL AND id IN (%s)" % marks,
+                            list(point_ids)))
+
+
+def by_host(run, task):
+    """{host: task record} for the hosts that ran ``task`` (not skipped)."""
+    return dict((t["host"], t) for t in run.tasks if t["task"] == task and t["status"] != "skipped")
+
+
+def total_requests(cabinet, login=None):
+    counters = cabinet.counters()
+    if login is not None:
+        return sum(counters.get(login, {}).values())
+    return sum(sum(c.values()) for c in counters.values())
