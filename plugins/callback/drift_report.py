@@ -1,0 +1,195 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: drift_report
+type: aggregate
+short_description: Write a JSON and a Markdown drift report of a run (what would change, or changed)
+version_added: 0.1.0
+description:
+  - Collects the result of every task of this collection's plugins, and of any other task that reports
+    C(changed) or a diff, and writes at the end of the playbook a JSON file and a Markdown summary.
+  - The report lists, per retail point and per register, each field that would change (check mode) or
+    changed, before and after; the other changed tasks; failed tasks and unreachable hosts.
+  - The before/after values come from the C(changes) key that M(modulkassa.pos.retail_points),
+    M(modulkassa.pos.retail_point) and M(modulkassa.pos.register) return in every mode, so C(--diff) is not
+    needed for them; diffs of other tasks are included as text.
+  - The JSON's C(status) is V(no_drift), V(drift) or V(error), and C(exit_code) is what
+    C(terraform plan -detailed-exitcode) would return (V(0), V(2), V(1)). C(ansible-playbook) itself cannot
+    exit with it; the collection's C(tools/modulkassa-plan) wrapper does (see C(docs/gitops.md)).
+  - Secrets are masked again, whatever the plugins did - values under keys such as C(password),
+    C(posLinkToken), C(code), C(credentials), C(token) or C(secret), every such value wherever else it appears,
+    and the value of E(MODULKASSA_PASSWORD).
+  - Enable it with E(ANSIBLE_CALLBACKS_ENABLED=modulkassa.pos.drift_report) (or C(callbacks_enabled) in
+    C(ansible.cfg)); it does not change the normal output.
+author:
+  - modulkassa.pos developers (@modulkassa-pos)
+options:
+  output_dir:
+    description:
+      - Directory the report files are written to; created if missing. Relative to the current directory.
+    type: path
+    default: drift-report
+    env:
+      - name: MODULKASSA_DRIFT_REPORT_DIR
+    ini:
+      - section: callback_drift_report
+        key: output_dir
+  json_file:
+    description:
+      - Name of the JSON report, relative to O(output_dir) unless absolute.
+    type: str
+    default: drift-report.json
+    env:
+      - name: MODULKASSA_DRIFT_REPORT_JSON
+    ini:
+      - section: callback_drift_report
+        key: json_file
+  markdown_file:
+    description:
+      - Name of the Markdown summary, relative to O(output_dir) unless absolute.
+    type: str
+    default: drift-report.md
+    env:
+      - name: MODULKASSA_DRIFT_REPORT_MARKDOWN
+    ini:
+      - section: callback_drift_report
+        key: markdown_file
+  secret_keys:
+    description:
+      - More key names (case-insensitive) whose values are masked, in addition to the built-in ones.
+    type: list
+    elements: str
+    default: []
+    env:
+      - name: MODULKASSA_DRIFT_REPORT_SECRET_KEYS
+    ini:
+      - section: callback_drift_report
+        key: secret_keys
+  max_rows:
+    description:
+      - Rows per table in the Markdown summary; the rest is counted and left to the JSON report (a pull request
+        comment has a size limit).
+    type: int
+    default: 200
+    env:
+      - name: MODULKASSA_DRIFT_REPORT_MAX_ROWS
+    ini:
+      - section: callback_drift_report
+        key: max_rows
+notes:
+  - A failed task under C(ignore_errors) is listed but is not an error. A failed task that a C(rescue) handled
+    still is - the audit could not tell that part of the state.
+  - The files are replaced atomically at the end of each run, with the process umask; they hold no secret, but
+    do hold the estate's names and attributes.
+seealso:
+  - module: modulkassa.pos.retail_points
+  - module: modulkassa.pos.register
+"""
+
+import json
+import os
+import tempfile
+
+from ansible import context
+from ansible.plugins.callback import CallbackBase
+
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import DriftCollector, SecretMasker, render_markdown
+
+
+def _write_atomically(path, text):
+    directory = os.path.dirname(path) or "."
+    os.makedirs(directory, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; the report is meant to be shared
+        os.replace(temp, path)
+    except BaseException:
+        if os.path.exists(temp):
+            os.unlink(temp)
+        raise
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "modulkassa.pos.drift_report"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args, **kwargs):
+        super(CallbackModule, self).__init__(*args, **kwargs)
+        self._collector = None
+
+    def set_options(self, task_keys=None, var_options=None, direct=None):
+        super(CallbackModule, self).set_options(task_keys=task_keys, var_options=var_options, direct=direct)
+        masker = SecretMasker(extra_keys=self.get_option("secret_keys") or (),
+                              values=[os.environ.get("MODULKASSA_PASSWORD")])
+        self._collector = DriftCollector(masker)
+
+    def _record(self, result, status, ignored=False):
+        if self._collector is None:
+            return
+        task = result.task
+        check_mode = task.check_mode if isinstance(getattr(task, "check_mode", None), bool) else None
+        self._collector.add(
+            host=result.host.get_name(),
+            task=task.get_name(),
+            # resolved_action is the FQCN that ran, also when the task used a short name or an alias
+            action=getattr(task, "resolved_action", None) or task.action,
+            status=status,
+            result=result.result,
+            check_mode=check_mode,
+            ignored=ignored,
+        )
+
+    def v2_playbook_on_start(self, playbook):
+        if self._collector is None:
+            self.set_options()
+        self._collector.playbook = getattr(playbook, "_file_name", None)
+        self._collector.cli_check_mode = bool(context.CLIARGS.get("check"))
+
+    def v2_runner_on_ok(self, result):
+        self._record(result, "changed" if result.result.get("changed") else "ok")
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        self._record(result, "failed", ignored=ignore_errors)
+
+    def v2_runner_on_skipped(self, result):
+        self._record(result, "skipped")
+
+    def v2_runner_on_unreachable(self, result):
+        self._record(result, "unreachable")
+
+    def v2_playbook_on_stats(self, stats):
+        if self._collector is None:
+            return
+        hosts = {}
+        for host in sorted(stats.processed.keys()):
+            summary = stats.summarize(host)
+            hosts[host] = dict((key, summary.get(key, 0)) for key in
+                               ("ok", "changed", "failures", "unreachable", "skipped", "rescued", "ignored"))
+        self._collector.set_stats(hosts)
+        report = self._collector.report()
+
+        output_dir = os.path.abspath(os.path.expanduser(self.get_option("output_dir")))
+        json_path = os.path.join(output_dir, os.path.expanduser(self.get_option("json_file")))
+        markdown_path = os.path.join(output_dir, os.path.expanduser(self.get_option("markdown_file")))
+        report["files"] = {"json": json_path, "markdown": markdown_path}
+        try:
+            _write_atomically(json_path, json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n")
+            _write_atomically(markdown_path, render_markdown(report, max_rows=self.get_option("max_rows")))
+        except OSError as exc:
+            self._display.error("modulkassa.pos.drift_report: could not write the report: %s" % exc)
+            return
+        self._display.display("modulkassa.pos.drift_report: %s (%d change(s), %d failure(s), %d unreachable): %s" % (
+            report["status"], report["summary"]["changes"], report["summary"]["failures"],
+            report["summary"]["unreachable"], markdown_path))

@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The drift report's collector, masking and Markdown, driven with result dicts shaped like the plugins' own."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import (
+    MASK,
+    DriftCollector,
+    SecretMasker,
+    render_markdown,
+)
+
+POINTS_RESULT = {
+    "changed": True,
+    "results": [
+        {"name": "Shop | 1", "id": "id-1", "action": "update", "changed_fields": ["phone"], "outcome": "predicted",
+         "changes": {"phone": {"before": "9123456789", "after": "9123456700"}}},
+        {"name": "Shop 2", "id": "id-2", "action": "unchanged", "changed_fields": [], "outcome": "unchanged",
+         "changes": {}},
+    ],
+}
+REGISTER_RESULT = {
+    "changed": True, "serial": "SN-REG02",
+    "actions": [{"action": "rebind", "id": "id-3", "retail_point": "Shop 3", "previous_register": "SN-REG01"}],
+    "changes": {"retail_points": {"before": ["Shop 2"], "after": ["Shop 2", "Shop 3"]}},
+}
+
+
+def _collector(**kwargs):
+    collector = DriftCollector(SecretMasker(**kwargs))
+    collector.playbook = "audit.yml"
+    return collector
+
+
+def test_points_and_registers_give_one_row_per_changed_field_and_drift():
+    collector = _collector()
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "changed", POINTS_RESULT, check_mode=True)
+    collector.add("reg02", "bind", "modulkassa.pos.register", "changed", REGISTER_RESULT, check_mode=True)
+    collector.add("reg01", "bind", "modulkassa.pos.register", "ok", {"changed": False, "serial": "SN-REG01",
+                                                                      "actions": [], "changes": {}}, check_mode=True)
+    report = collector.report()
+    assert (report["status"], report["exit_code"], report["mode"]) == ("drift", 2, "check")
+    assert report["summary"]["changes"] == 2
+    assert [(p["name"], p["changes"]) for p in report["retail_points"]] == [
+        ("Shop | 1", {"phone": {"before": "9123456789", "after": "9123456700"}})]
+    assert [(r["host"], r["serial"], r["changes"]) for r in report["registers"]] == [
+        ("reg02", "SN-REG02", REGISTER_RESULT["changes"])]
+    markdown = render_markdown(report)
+    assert "| Shop \\| 1 | update | phone | `9123456789` | `9123456700` |" in markdown
+    assert "rebind Shop 3 (from SN-REG01)" in markdown
+    assert "| now | declared |" in markdown
+
+
+def test_no_change_is_no_drift_and_apply_mode_says_before_after():
+    collector = _collector()
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "ok",
+                  {"changed": False, "results": [POINTS_RESULT["results"][1]]}, check_mode=False)
+    report = collector.report()
+    assert (report["status"], report["exit_code"], report["mode"]) == ("no_drift", 0, "apply")
+    assert "no changes" in render_markdown(report)
+
+
+def test_failures_and_unreachable_are_errors_but_ignored_failures_are_not():
+    collector = _collector()
+    collector.add("localhost", "x", "modulkassa.pos.retail_points", "failed", {"msg": "boom"}, ignored=True)
+    assert collector.report()["status"] == "no_drift"
+    collector.add("reg04", "bind", "modulkassa.pos.register", "unreachable", {"msg": "ssh: connect refused"})
+    report = collector.report()
+    assert (report["status"], report["exit_code"]) == ("error", 1)
+    assert report["unreachable"] == [{"host": "reg04", "task": "bind", "msg": "ssh: connect refused"}]
+    assert "(ignored) boom" in render_markdown(report)
+
+
+def test_secrets_are_masked_by_key_and_scrubbed_by_value_everywhere():
+    collector = _collector(values=["cabinet-pass-1"], extra_keys=["pin"])
+    collector.add("h", "leaky", "community.general.thing", "changed", {
+        "changed": True,
+        "credentials": {"login": "dev-77", "password": "device-secret-9"},
+        "code": "12345678", "pin": "4321",
+        "msg": "the code 12345678 and device-secret-9 and cabinet-pass-1",
+        "diff": {"before": "posLinkToken: 12345678\nname: a\n", "after": "posLinkToken: null\nname: b\n"},
+    })
+    collector.add("h", "failing", "x.y.z", "failed", {"msg": "login failed: password=hunter22 token: abcd1234"})
+    text = json.dumps(collector.report()) + render_markdown(collector.report())
+    for secret in ("12345678", "device-secret-9", "cabinet-pass-1", "dev-77", "hunter22", "abcd1234", "4321"):
+        assert secret not in text, secret
+    assert MASK in text
+    assert "posLinkToken: null" in text  # "no code" is not a secret and stays readable
+
+
+def test_booleans_under_secret_looking_keys_stay_readable():
+    masker = SecretMasker()
+    assert masker.data({"code_issued": True, "code_pending": False, "password": None}) == {
+        "code_issued": True, "code_pending": False, "password": None}
+
+
+def test_loop_items_are_recorded_one_by_one():
+    collector = _collector()
+    item = {"ansible_loop_var": "item", "item": {"name": "Kiosk"}, "_ansible_item_label": "Kiosk", "changed": True,
+            "action": "unchanged", "name": "Kiosk", "id": "id-9", "changed_fields": [], "code_issued": True,
+            "changes": {"activation": {"before": "inactive", "after": "pending"}}}
+    collector.add("localhost", "activate", "modulkassa.pos.retail_point", "changed",
+                  {"changed": True, "results": [item]}, check_mode=True)
+    report = collector.report()
+    assert [(p["name"], p["changes"]) for p in report["retail_points"]] == [
+        ("Kiosk", {"activation": {"before": "inactive", "after": "pending"}})]
+    assert report["retail_points"][0]["tasks"] == ["localhost: activate (Kiosk)"]
+
+
+def test_other_changed_tasks_carry_their_diff_text():
+    collector = _collector()
+    collector.add("h", "template", "ansible.builtin.template", "changed",
+                  {"changed": True, "diff": [{"before": "a\n", "after": "b\n", "before_header": "f", "after_header": "f"}]})
+    report = collector.report()
+    assert report["summary"]["other_changes"] == 1 and "-a\n+b" in report["other_changes"][0]["diff"]
+    assert "```diff" in render_markdown(report)
+
+
+def test_markdown_escapes_html_and_caps_rows():
+    collector = _collector()
+    results = [{"name": "<img src=x> %d" % i, "id": "id-%d" % i, "action": "create", "outcome": "predicted",
+                "changes": {"state": {"before": "absent", "after": "present"}}} for i in range(5)]
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "changed", {"changed": True, "results": results})
+    markdown = render_markdown(collector.report(), max_rows=3)
+    assert not re.search(r"(?<!\\)<img", markdown) and "\\<img src=x\\> 0" in markdown
+    assert "... and 2 more row(s)" in markdown
