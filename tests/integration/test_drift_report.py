@@ -1,0 +1,210 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The drift report callback and the modulkassa-plan wrapper, over the real emulator, real sshd registers and
+real ansible-playbook runs: converge, audit (exit 0), drift in one point attribute and one register binding
+(exit 2, the report names exactly those two), restore (exit 0), errors (exit 1), and no secret in any report.
+
+The wrapper is run as users run it: the shell shim ``tools/modulkassa-plan``, with the venv's bin first on PATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PLAN = REPO_ROOT / "tools" / "modulkassa-plan"
+DEMO = ("demo@example.com", "demo-password-1")
+HOSTS = ("reg01", "reg02", "reg03")
+
+# The estate, converged and audited by the same playbook (the wrapper is told --check for audits).
+PLAYBOOK = """\
+- name: Retail points
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Retail points are as declared
+      modulkassa.pos.retail_points:
+        points: "{{ drift_points }}"
+
+    - name: The manual register's point has a pending code in the sealed file
+      modulkassa.pos.retail_point:
+        name: "{{ drift_manual_point }}"
+        state: active
+        code_file: "{{ drift_code_file }}"
+
+- name: Registers
+  hosts: reg01:reg02:reg03
+  gather_facts: false
+  tasks:
+    - name: The register serves its declared points
+      modulkassa.pos.register:
+        retail_points: "{{ drift_register_points[inventory_hostname] }}"
+        exclusive: true
+"""
+
+
+@dataclass
+class PlanRun:
+    rc: int
+    stdout: str
+    stderr: str
+    report: dict
+    markdown: str
+    report_dir: Path
+
+
+class Estate(object):
+    """The declared data (an extra-vars file the test edits) and a runner for the wrapper."""
+
+    def __init__(self, tmp_path, cabinet, registers, ansible_env):
+        tag = uuid.uuid4().hex[:6]
+        self.names = dict((key, "Drift-%s %s" % (tag, key)) for key in "ABCDE")
+        self.points = [
+            {"name": self.names["A"], "address": "Москва, Тверская 1", "phone": "+7 495 123-45-01",
+             "inn": "7707083893", "kpp": "773601001", "tax_mode": "COMMON", "vat_tag": 1102},
+            {"name": self.names["B"], "address": "Казань, Баумана 5", "inn": "500100732259", "tax_mode": "PATENT"},
+            {"name": self.names["C"], "phone": "8 (843) 200-05-05"},
+            {"name": self.names["D"], "address": "a register not installed yet"},
+            {"name": self.names["E"], "address": "a tablet register without SSH"},
+        ]
+        self.bindings = {"reg01": [self.names["A"]], "reg02": [self.names["B"]], "reg03": [self.names["C"]]}
+        self.tmp_path = tmp_path
+        self.cabinet = cabinet
+        self.code_file = tmp_path / "sealed-codes.json"
+        self.playbook = tmp_path / "estate.yml"
+        self.playbook.write_text(PLAYBOOK, encoding="utf-8")
+        self.localhost = tmp_path / "localhost.yml"
+        self.localhost.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
+            "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}), encoding="utf-8")
+        self.inventory = registers.inventory
+        self.env = dict(ansible_env)
+        self.env.update({
+            "PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+            "MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": DEMO[1],
+        })
+        self.runs = []
+
+    def write_vars(self):
+        path = self.tmp_path / "estate-vars.yml"
+        path.write_text(yaml.safe_dump({
+            "drift_points": self.points, "drift_manual_point": self.names["E"], "drift_code_file": str(self.code_file),
+            "drift_register_points": self.bindings}, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def plan(self, *args, playbook=None, env=None):
+        workdir = self.tmp_path / ("plan-%02d" % (len(self.runs) + 1))
+        workdir.mkdir()
+        run_env = dict(self.env)
+        run_env["MK_TEST_RESULTS"] = str(workdir / "results.jsonl")
+        run_env.update(env or {})
+        command = [str(PLAN), "--report-dir", str(workdir / "report"), str(playbook or self.playbook),
+                   "-i", str(self.localhost), "-i", str(self.inventory), "-e", "@%s" % self.write_vars()] + list(args)
+        process = subprocess.run(command, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=240,
+                                 check=False)
+        report_dir = workdir / "report"
+        report = json.loads((report_dir / "drift-report.json").read_text()) if (report_dir / "drift-report.json").exists() else {}
+        markdown = (report_dir / "drift-report.md").read_text() if (report_dir / "drift-report.md").exists() else ""
+        run = PlanRun(process.returncode, process.stdout, process.stderr, report, markdown, report_dir)
+        self.runs.append(run)
+        return run
+
+
+def _why(run):
+    return "rc=%s\n%s\n%s\n%s" % (run.rc, run.stdout[-3000:], run.stderr[-2000:], run.markdown)
+
+
+def _holder(cabinet, name):
+    with cabinet.api(*DEMO) as api:
+        points = [p for p in api.get("/api/v1/retail-points").json() if p["name"] == name]
+    return (points[0].get("kkmInfo") or {}).get("serialNumber") if points and points[0]["kktStatus"] != "KKT_NOT_PLUGGED" else None
+
+
+def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, registers, ansible_env, tmp_path):
+    estate = Estate(tmp_path, cabinet, registers, ansible_env)
+
+    # Converge (apply mode): changes were made, which the wrapper reports as 2, with before -> after.
+    run = estate.plan()
+    assert run.rc == 2, _why(run)
+    assert run.report["mode"] == "apply" and run.report["status"] == "drift"
+    assert {p["name"] for p in run.report["retail_points"]} == set(estate.names.values())
+    assert [r["host"] for r in run.report["registers"]] == list(HOSTS)
+    assert [_holder(cabinet, estate.names[k]) for k in "ABC"] == [registers.serial(h) for h in HOSTS]
+    assert "report: %s" % (run.report_dir / "drift-report.md") in run.stdout
+
+    # Audit: nothing would change -> 0, and check mode wrote nothing to the cabinet.
+    cabinet.reset_counters()
+    run = estate.plan("--check")
+    assert run.rc == 0, _why(run)
+    assert (run.report["status"], run.report["mode"], run.report["summary"]["changes"]) == ("no_drift", "check", 0)
+    assert cabinet.writes(DEMO[0]) == 0
+    assert "no drift" in run.markdown
+
+    # Drift in the data: one attribute of A, one binding of reg02 (D added).
+    estate.points[0]["phone"] = "+7 495 123-45-99"
+    estate.bindings["reg02"] = [estate.names["B"], estate.names["D"]]
+    digests = dict((host, registers.state_digest(host)) for host in HOSTS)
+    cabinet.reset_counters()
+    run = estate.plan("--check")
+    assert run.rc == 2, _why(run)
+    assert cabinet.writes(DEMO[0]) == 0 and all(registers.state_digest(h) == digests[h] for h in HOSTS)
+    report = run.report
+    assert (report["status"], report["exit_code"], report["mode"]) == ("drift", 2, "check")
+    assert report["summary"]["changes"] == 2
+    assert [(p["name"], p["action"], p["changes"]) for p in report["retail_points"]] == [
+        (estate.names["A"], "update", {"phone": {"before": "4951234501", "after": "4951234599"}})]
+    assert [(r["host"], r["serial"], r["changes"]) for r in report["registers"]] == [
+        ("reg02", registers.serial("reg02"),
+         {"retail_points": {"before": [estate.names["B"]], "after": sorted([estate.names["B"], estate.names["D"]])}})]
+    assert report["other_changes"] == [] and report["failures"] == [] and report["unreachable"] == []
+    rows = [line for line in run.markdown.splitlines() if line.startswith("| ") and not line.startswith("| retail point |")
+            and not line.startswith("| register |")]
+    assert len(rows) == 2, run.markdown
+    assert "| phone | `4951234501` | `4951234599` |" in rows[0] and rows[1].startswith("| reg02 |")
+    assert "bind %s" % estate.names["D"] in rows[1]
+
+    # Data fixed: back to 0.
+    estate.points[0]["phone"] = "+7 495 123-45-01"
+    estate.bindings["reg02"] = [estate.names["B"]]
+    run = estate.plan("--check")
+    assert run.rc == 0, _why(run)
+
+    # Errors -> 1: a wrong password (every cabinet task fails) ...
+    run = estate.plan("--check", env={"MODULKASSA_PASSWORD": "wrong-password-77"})
+    assert run.rc == 1, _why(run)
+    assert run.report["status"] == "error" and run.report["summary"]["failures"] >= 1
+    assert all("refused the credentials" in f["msg"] for f in run.report["failures"])
+    assert "wrong-password-77" not in run.markdown + json.dumps(run.report) + run.stdout + run.stderr
+
+    # ... and a register whose sshd is down (unreachable), while the others are still audited.
+    registers.cli("stop", "--only", "reg03")
+    try:
+        run = estate.plan("--check")
+    finally:
+        registers.cli("start", "--only", "reg03")
+    assert run.rc == 1, _why(run)
+    assert [u["host"] for u in run.report["unreachable"]] == ["reg03"]
+    assert run.report["summary"]["changes"] == 0 and "Unreachable hosts (1)" in run.markdown
+
+    # ansible-playbook's own error (a playbook that does not exist) -> 1, and no report is claimed.
+    run = estate.plan("--check", playbook=tmp_path / "missing.yml")
+    assert run.rc == 1 and "no drift report was written" in run.stderr, _why(run)
+
+    # No secret in any report: not the cabinet password, not a code redeemed by a register, not the pending one.
+    with sqlite3.connect(os.path.join(cabinet.data_dir, "cabinet.sqlite3")) as db:
+        codes = [row[0] for row in db.execute("SELECT code FROM spent_codes")]
+    pending = json.loads(estate.code_file.read_text())[estate.names["E"]]["code"]
+    assert len(codes) >= 3 and pending
+    reports = "".join(r.markdown + json.dumps(r.report, ensure_ascii=False) for r in estate.runs)
+    for secret in [DEMO[1], pending] + codes:
+        assert secret not in reports, "a secret reached a drift report"

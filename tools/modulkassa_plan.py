@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""modulkassa-plan: run a playbook with the drift report and exit like ``terraform plan -detailed-exitcode``.
+
+Run through ``tools/modulkassa-plan`` (a shell shim that finds python3). Standard library only, Python >= 3.9.
+Documented in docs/gitops.md.
+"""
+
+from __future__ import annotations
+
+import configparser
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+USAGE = """\
+usage: modulkassa-plan [--playbook PLAYBOOK] [--report-dir DIR] [--] [ANSIBLE-PLAYBOOK ARGUMENTS...]
+       modulkassa-plan [PLAYBOOK] [ANSIBLE-PLAYBOOK ARGUMENTS...]
+
+Runs ansible-playbook (default playbook: modulkassa.pos.audit, the estate in check mode) with the
+modulkassa.pos.drift_report callback enabled, then exits like `terraform plan -detailed-exitcode`:
+
+  0  no drift: the run succeeded and nothing would change (or, without --check, changed)
+  2  drift: the run succeeded and something would change (or changed)
+  1  error: a task failed, a host was unreachable, ansible-playbook itself failed, or no report was written
+
+The arguments after the wrapper's own options go to ansible-playbook unchanged (-i, -e, --check, --diff,
+--limit, ...). A first argument that is not an option is the playbook.
+
+options:
+  --playbook PLAYBOOK   playbook path or FQCN (default: modulkassa.pos.audit)
+  --report-dir DIR      where the report goes (default: $MODULKASSA_DRIFT_REPORT_DIR or ./drift-report);
+                        files: drift-report.json and drift-report.md, unless MODULKASSA_DRIFT_REPORT_JSON /
+                        MODULKASSA_DRIFT_REPORT_MARKDOWN name others
+  -h, --help            this text
+
+environment:
+  MODULKASSA_ANSIBLE_PLAYBOOK   the ansible-playbook to run (default: beside this Python, then PATH)
+  ANSIBLE_CALLBACKS_ENABLED     kept; drift_report is added to it (and to callbacks_enabled from ansible.cfg)
+"""
+
+CALLBACK = "modulkassa.pos.drift_report"
+DEFAULT_PLAYBOOK = "modulkassa.pos.audit"
+DEFAULT_REPORT_DIR = "drift-report"
+DEFAULT_JSON = "drift-report.json"
+DEFAULT_MARKDOWN = "drift-report.md"
+EXIT_NO_DRIFT, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+STATUS_EXIT = {"no_drift": EXIT_NO_DRIFT, "drift": EXIT_DRIFT, "error": EXIT_ERROR}
+
+
+class UsageError(Exception):
+    pass
+
+
+class HelpRequested(Exception):
+    pass
+
+
+def say(message, stream=None):
+    print("modulkassa-plan: %s" % message, file=stream or sys.stdout, flush=True)
+
+
+def parse_arguments(argv):
+    """``(playbook, report_dir, passthrough)``; the wrapper's options must come first."""
+    playbook, report_dir = None, None
+    index = 0
+    while index < len(argv):
+        arg = argv[index]
+        if arg in ("-h", "--help"):
+            raise HelpRequested()
+        if arg == "--":
+            index += 1
+            break
+        name, has_value, value = arg.partition("=")
+        if name in ("--playbook", "--report-dir"):
+            if not has_value:
+                if index + 1 >= len(argv):
+                    raise UsageError("%s needs a value" % name)
+                index += 1
+                value = argv[index]
+            if not value:
+                raise UsageError("%s must not be empty" % name)
+            if name == "--playbook":
+                playbook = value
+            else:
+                report_dir = value
+            index += 1
+            continue
+        break
+    passthrough = list(argv[index:])
+    if playbook is None and passthrough and not passthrough[0].startswith("-"):
+        playbook = passthrough.pop(0)
+    return playbook or DEFAULT_PLAYBOOK, report_dir, passthrough
+
+
+def configured_callbacks(environ):
+    """callbacks_enabled as Ansible would see it without us: the environment, else the ansible.cfg it picks.
+
+    Setting ANSIBLE_CALLBACKS_ENABLED replaces the ansible.cfg value, so that value is carried over.
+    """
+    for name in ("ANSIBLE_CALLBACKS_ENABLED", "ANSIBLE_CALLBACK_WHITELIST"):
+        if environ.get(name) is not None:
+            return [c.strip() for c in environ[name].split(",") if c.strip()]
+    for path in (environ.get("ANSIBLE_CONFIG"), "ansible.cfg", "~/.ansible.cfg", "/etc/ansible/ansible.cfg"):
+        if not path:
+            continue
+        path = os.path.expanduser(path)
+        if os.path.isdir(path):
+            path = os.path.join(path, "ansible.cfg")
+        if not os.path.isfile(path):
+            continue
+        parser = configparser.ConfigParser(interpolation=None, strict=False)
+        try:
+            parser.read(path, encoding="utf-8")
+        except (configparser.Error, OSError, UnicodeError):
+            return []
+        for key in ("callbacks_enabled", "callback_whitelist"):
+            if parser.has_option("defaults", key):
+                return [c.strip() for c in parser.get("defaults", key).split(",") if c.strip()]
+        return []
+    return []
+
+
+def find_ansible_playbook(environ):
+    explicit = environ.get("MODULKASSA_ANSIBLE_PLAYBOOK")
+    if explicit:
+        return explicit
+    beside = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    if os.path.isfile(beside) and os.access(beside, os.X_OK):
+        return beside
+    return shutil.which("ansible-playbook", path=environ.get("PATH"))
+
+
+def report_paths(report_dir, environ):
+    directory = os.path.abspath(os.path.expanduser(report_dir or environ.get("MODULKASSA_DRIFT_REPORT_DIR") or DEFAULT_REPORT_DIR))
+    json_path = os.path.join(directory, os.path.expanduser(environ.get("MODULKASSA_DRIFT_REPORT_JSON") or DEFAULT_JSON))
+    markdown_path = os.path.join(directory, os.path.expanduser(environ.get("MODULKASSA_DRIFT_REPORT_MARKDOWN") or DEFAULT_MARKDOWN))
+    return directory, json_path, markdown_path
+
+
+def read_report(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            report = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return report if isinstance(report, dict) and report.get("status") in STATUS_EXIT else None
+
+
+def describe(report):
+    summary = report.get("summary") or {}
+    if report["status"] == "error":
+        return "error: %d failed task(s), %d unreachable host(s)" % (summary.get("failures", 0), summary.get("unreachable", 0))
+    if report["status"] == "drift":
+        verb = "would change" if report.get("mode") == "check" else "changed"
+        counted = [(summary.get(key, 0), what) for key, what in (
+            ("retail_points", "retail point(s)"), ("registers", "register(s)"), ("other_changes", "other task(s)"))]
+        return "drift: %s %s" % (", ".join("%d %s" % (n, what) for n, what in counted if n) or "changes", verb)
+    return "no drift"
+
+
+def main(argv=None, environ=None):
+    environ = dict(os.environ if environ is None else environ)
+    try:
+        playbook, report_dir, passthrough = parse_arguments(sys.argv[1:] if argv is None else argv)
+    except HelpRequested:
+        print(USAGE)
+        return EXIT_NO_DRIFT
+    except UsageError as exc:
+        say("%s\n%s" % (exc, USAGE), sys.stderr)
+        return EXIT_ERROR
+
+    ansible_playbook = find_ansible_playbook(environ)
+    if not ansible_playbook:
+        say("ansible-playbook not found (PATH, or set MODULKASSA_ANSIBLE_PLAYBOOK)", sys.stderr)
+        return EXIT_ERROR
+
+    directory, json_path, markdown_path = report_paths(report_dir, environ)
+    for stale in (json_path, markdown_path):  # a report left by an earlier run must not be read as this one's
+        if os.path.exists(stale):
+            os.unlink(stale)
+
+    callbacks = configured_callbacks(environ)
+    if CALLBACK not in callbacks and "drift_report" not in callbacks:
+        callbacks.append(CALLBACK)
+    environ.update({
+        "ANSIBLE_CALLBACKS_ENABLED": ",".join(callbacks),
+        "MODULKASSA_DRIFT_REPORT_DIR": directory,
+        "MODULKASSA_DRIFT_REPORT_JSON": json_path,
+        "MODULKASSA_DRIFT_REPORT_MARKDOWN": markdown_path,
+    })
+    environ.pop("ANSIBLE_CALLBACK_WHITELIST", None)  # an old alias would be read instead of the new name
+
+    command = [ansible_playbook, playbook] + passthrough
+    try:
+        rc = subprocess.call(command, env=environ)
+    except OSError as exc:
+        say("could not run %s: %s" % (ansible_playbook, exc), sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        say("interrupted", sys.stderr)
+        return EXIT_ERROR
+
+    report = read_report(json_path)
+    if report is None:
+        say("no drift report was written (ansible-playbook exited %d before the end of the run, or the "
+            "modulkassa.pos collection is not where Ansible looks: ANSIBLE_COLLECTIONS_PATH)" % rc, sys.stderr)
+        return EXIT_ERROR
+    code = STATUS_EXIT[report["status"]]
+    text = describe(report)
+    if rc != 0 and code != EXIT_ERROR:
+        code, text = EXIT_ERROR, "error: ansible-playbook exited %d (%s)" % (rc, text)
+    say("%s; exit %d" % (text, code))
+    say("report: %s (JSON: %s)" % (markdown_path, json_path))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
