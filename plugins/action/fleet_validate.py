@@ -1,0 +1,90 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Action plugin of modulkassa.pos.fleet_validate: check the fleet data in the inventory (docs: the module file).
+
+It reads the inventory the way the playbooks will: the controller's variables from the task's own vars, each
+register host's through ``hostvars``. It never opens a cabinet client and takes no credentials, so a pull
+request can be checked by anyone, anywhere.
+"""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleActionFail, AnsibleError
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import REGISTER_VARIABLES
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import Unrenderable, validate_inventory
+
+# The failure message lists this many problems; the ``errors`` result has all of them.
+SHOWN_IN_MESSAGE = 20
+
+
+class ActionModule(ActionBase):
+
+    TRANSFERS_FILES = False
+    _requires_connection = False
+    _supports_check_mode = True  # read-only: runs the same in check mode
+    _supports_async = False
+
+    argument_spec = {
+        "registers_group": {"type": "str", "default": "registers"},
+    }
+
+    def _render(self, read):
+        try:
+            return self._templar.template(read())
+        except AnsibleError as exc:
+            # Undefined variables and template errors are the user's data problems: report them with the path.
+            return Unrenderable(str(exc.message if hasattr(exc, "message") else exc).splitlines()[0])
+
+    def _controller_variables(self, task_vars):
+        return dict((name, self._render(lambda name=name: task_vars[name]))
+                    for name in task_vars if isinstance(name, str) and name.startswith("modulkassa_"))
+
+    def _host_variables(self, hostvars, host, only=None):
+        try:
+            host_vars = hostvars[host]
+            names = [name for name in host_vars if isinstance(name, str) and name.startswith("modulkassa_")]
+        except AnsibleError as exc:
+            return {"modulkassa_register_points": Unrenderable(str(exc).splitlines()[0])}
+        if only is not None:
+            names = [name for name in names if name in only]
+        return dict((name, self._render(lambda name=name: host_vars[name])) for name in names)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp  # nothing runs on a managed host
+        try:
+            dummy, args = self.validate_argument_spec(argument_spec=self.argument_spec)
+        except AnsibleActionFail as exc:
+            result.update(failed=True, msg=str(exc))
+            return result
+
+        task_vars = task_vars or {}
+        groups = task_vars.get("groups") or {}
+        hostvars = task_vars.get("hostvars") or {}
+        register_hosts = list(groups.get(args["registers_group"]) or [])
+        register_set = set(register_hosts)
+
+        controller = self._controller_variables(task_vars)
+        registers = dict((host, self._host_variables(hostvars, host)) for host in register_hosts)
+        others = {}
+        for host in groups.get("all") or []:
+            if host not in register_set:
+                found = self._host_variables(hostvars, host, only=REGISTER_VARIABLES)
+                if found:
+                    others[host] = found
+
+        errors, summary = validate_inventory(controller, registers, others)
+        result.update(changed=False, summary=summary, errors=[error.as_dict() for error in errors])
+        if errors:
+            shown = "; ".join(str(error) for error in errors[:SHOWN_IN_MESSAGE])
+            more = " (and %d more: see errors)" % (len(errors) - SHOWN_IN_MESSAGE) if len(errors) > SHOWN_IN_MESSAGE else ""
+            result.update(failed=True, msg="The fleet data has %d problem%s; nothing was sent to the cabinet. %s%s" % (
+                len(errors), "" if len(errors) == 1 else "s", shown, more))
+        else:
+            result["msg"] = "The fleet data is valid: %d retail points, %d registers, %d registers without SSH, %d bindings" % (
+                summary["points"], summary["registers"], summary["manual_registers"], summary["bindings"])
+        return result

@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The JSON Schema (Draft 2020-12) of the fleet data: the one copy in the collection.
+
+The validator (``plugin_utils/_fleet.py``) assembles a *fleet document* from the inventory: the controller's
+fleet variables at the top, and each register host's under ``hosts.<name>``. This schema describes that
+document. ``docs/fleet.schema.json`` is this dict written out for editors and other tools; a unit test keeps
+the two equal (regenerate it with ``.venv/bin/python tests/unit/plugins/module_utils/test_fleet_schema.py --write``).
+
+The schema checks the shape (types, unknown keys, enums, simple formats). What it cannot express (INN
+checksums, phone normalisation, duplicates, references between points and registers) is checked in Python,
+reusing ``_point_model`` so the fleet validator and the modules never disagree about a value.
+
+Keys named ``x-error`` are annotations (2020-12 ignores unknown keywords): the validator shows them instead of
+jsonschema's generic message for a failed ``pattern``/``anyOf``.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import ADDRESS_MAX, NAME_MAX, TAX_MODES, VAT_TAGS
+
+SCHEMA_ID = "https://github.com/modulkassa-pos/modulkassa.pos/blob/main/docs/fleet.schema.json"
+
+# Variables read on the controller (localhost): every register host sees the same value through group_vars/all.
+POINTS_VAR = "modulkassa_points"
+PURGE_VAR = "modulkassa_points_purge"
+MANUAL_REGISTERS_VAR = "modulkassa_manual_registers"
+CODE_FILE_VAR = "modulkassa_code_file"
+CONTROLLER_VARIABLES = (POINTS_VAR, PURGE_VAR, MANUAL_REGISTERS_VAR, CODE_FILE_VAR)
+
+# Variables read per register host (host_vars, or the vars of the register's groups).
+REGISTER_POINTS_VAR = "modulkassa_register_points"
+REGISTER_VARIABLES = (REGISTER_POINTS_VAR,)
+
+# modulkassa_* variables that are not fleet data but are known, so that the typo check leaves them alone:
+# connection settings for module_defaults, the agent's path, the sandbox's generated serials.
+OTHER_KNOWN_VARIABLES = (
+    "modulkassa_url",
+    "modulkassa_login",
+    "modulkassa_password",
+    "modulkassa_ca_path",
+    "modulkassa_validate_certs",
+    "modulkassa_agent_path",
+    "modulkassa_register_serial",
+)
+
+POINT_KEYS = ("name", "id", "state", "address", "phone", "inn", "kpp", "tax_mode", "vat_tag", "fiscal_service_enabled")
+MANUAL_REGISTER_KEYS = ("name", "retail_points", "description")
+
+UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+_POINT_REFERENCE = {
+    "type": "string",
+    "minLength": 1,
+    "pattern": "\\S",
+    "x-error": "must name a retail point (its name or its id)",
+    "description": "A retail point declared in modulkassa_points, by its name or by its id.",
+}
+
+FLEET_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": SCHEMA_ID,
+    "title": "modulkassa.pos fleet data",
+    "description": (
+        "The desired state of a ModulKassa estate as the modulkassa.pos.fleet_validate action assembles it from an "
+        "Ansible inventory: the controller's fleet variables (group_vars/all) at the top level, each register host's "
+        "variables under hosts.<inventory name>. Other Ansible variables may sit beside the fleet variables in the "
+        "same files; the validator reads only the ones described here."
+    ),
+    "type": "object",
+    "required": [POINTS_VAR],
+    "properties": {
+        POINTS_VAR: {
+            "description": "The retail points of the cabinet account (the modulkassa.pos.retail_points points option).",
+            "type": "array",
+            "items": {"$ref": "#/$defs/point"},
+        },
+        PURGE_VAR: {
+            "description": "Delete the account's points that modulkassa_points does not declare.",
+            "type": "boolean",
+        },
+        MANUAL_REGISTERS_VAR: {
+            "description": (
+                "Registers that are not reachable over SSH. Their points get a pending activation code, written to "
+                "modulkassa_code_file, which staff type on the register's screen."
+            ),
+            "type": "array",
+            "items": {"$ref": "#/$defs/manual_register"},
+        },
+        CODE_FILE_VAR: {
+            "description": (
+                "Path on the controller of the sealed JSON file (mode 0600) that receives the activation codes of the "
+                "points of modulkassa_manual_registers. Keep it out of git."
+            ),
+            "type": "string",
+            "pattern": "^(/|~)",
+            "x-error": "must be an absolute path on the controller (or start with ~)",
+        },
+        "hosts": {
+            "description": "The register hosts (the inventory group 'registers'), by inventory name.",
+            "type": "object",
+            "additionalProperties": {"$ref": "#/$defs/register_host"},
+        },
+    },
+    "$defs": {
+        "point": {
+            "description": "One retail point: the same keys as the points option of modulkassa.pos.retail_points.",
+            "type": "object",
+            "additionalProperties": False,
+            "anyOf": [{"required": ["name"]}, {"required": ["id"]}],
+            "x-error": "needs a name (or the id of a point created elsewhere)",
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX,
+                         "description": "Unique within the account; registers refer to the point by it."},
+                "id": {"type": "string", "pattern": UUID_PATTERN,
+                       "x-error": "must be a UUID such as 0b1e6cba-3f7e-5d59-9c1f-4a5ef07f1c3a",
+                       "description": "The cabinet's id; only for points created outside this collection."},
+                "state": {"enum": ["present", "absent"]},
+                "address": {"type": "string", "maxLength": ADDRESS_MAX},
+                "phone": {"type": "string", "description": "Any common form of a Russian number; compared as 10 digits."},
+                "inn": {"type": "string", "pattern": "^\\s*([0-9]{10}|[0-9]{12})?\\s*$",
+                        "x-error": "must be 10 digits (a legal entity) or 12 digits (an individual entrepreneur)",
+                        "description": "Quoted: an unquoted number loses leading zeros or is read as octal."},
+                "kpp": {"type": "string", "pattern": "^\\s*([0-9]{4}[0-9A-Za-z]{2}[0-9]{3})?\\s*$",
+                        "x-error": "must be 9 characters: 4 digits, 2 digits or capital letters, 3 digits",
+                        "description": "Quoted; empty (or absent) when the INN has 12 digits."},
+                "tax_mode": {"enum": list(TAX_MODES)},
+                "vat_tag": {"type": "integer", "enum": list(VAT_TAGS)},
+                "fiscal_service_enabled": {"type": "boolean"},
+            },
+        },
+        "register_host": {
+            "description": "The fleet variables of one register host.",
+            "type": "object",
+            "additionalProperties": False,
+            "required": [REGISTER_POINTS_VAR],
+            "properties": {
+                REGISTER_POINTS_VAR: {
+                    "description": (
+                        "The points this register serves (and, with the registers role's default, the only ones). "
+                        "An empty list releases every point the register holds."
+                    ),
+                    "type": "array",
+                    "items": _POINT_REFERENCE,
+                },
+            },
+        },
+        "manual_register": {
+            "description": "A register without SSH: staff type the codes of its points by hand.",
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["name", "retail_points"],
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "pattern": "\\S", "x-error": "must not be blank",
+                         "description": "A label staff recognise (unique)."},
+                "retail_points": {"type": "array", "minItems": 1, "items": _POINT_REFERENCE},
+                "description": {"type": "string"},
+            },
+        },
+    },
+}

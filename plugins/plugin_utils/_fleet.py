@@ -1,0 +1,528 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Validate the fleet data (docs/fleet.md) before any request. Pure: no request, no SSH, no Ansible objects.
+
+Two entry points:
+
+* ``validate_fleet(document)`` checks a fleet document (the shape ``_fleet_schema.FLEET_SCHEMA`` describes):
+  the schema first (types, unknown keys, enums, formats), then what a schema cannot say, with
+  ``_point_model`` (INN checksums, KPP, phones: the same code the modules run), then the cross-references
+  (duplicate names, a point declared twice differently, registers naming undeclared points, a point claimed
+  by two registers).
+* ``validate_inventory(controller, registers, others)`` takes the ``modulkassa_*`` variables as the inventory
+  gives them (the controller's, each register host's, other hosts') and adds the checks that only make sense
+  there: misspelt fleet variables, register hosts that see a different value of a controller variable (their
+  group overrides group_vars/all: the controller would never converge it), register variables on hosts
+  outside the registers group. It then builds the document and calls ``validate_fleet``.
+
+Every problem is a ``FleetError`` with the path of the offending field in the document
+(``modulkassa_points[3].inn``, ``hosts.reg07.modulkassa_register_points[1]``); all problems are reported at
+once, sorted by path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+
+try:
+    import jsonschema
+    HAS_JSONSCHEMA = True
+except ImportError:  # pragma: no cover - jsonschema is a requirement of the collection (requirements.txt)
+    jsonschema = None
+    HAS_JSONSCHEMA = False
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import (
+    CODE_FILE_VAR,
+    CONTROLLER_VARIABLES,
+    FLEET_SCHEMA,
+    MANUAL_REGISTERS_VAR,
+    OTHER_KNOWN_VARIABLES,
+    POINTS_VAR,
+    PURGE_VAR,
+    REGISTER_POINTS_VAR,
+    REGISTER_VARIABLES,
+    UUID_PATTERN,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
+    MANAGED_FIELDS,
+    PointInputError,
+    canonical_desired,
+)
+
+FLEET_VARIABLES = CONTROLLER_VARIABLES + REGISTER_VARIABLES
+_UUID_RE = re.compile(UUID_PATTERN)
+_SIMPLE_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+
+_JSON_TYPES = {
+    "string": "a string",
+    "array": "a list",
+    "object": "a mapping",
+    "boolean": "true or false",
+    "integer": "an integer",
+    "number": "a number",
+    "null": "null",
+}
+_REQUIRED_HINTS = {
+    POINTS_VAR: "is required: the controller sees no modulkassa_points (declare the retail points in group_vars/all "
+                "of the inventory; [] for none)",
+    REGISTER_POINTS_VAR: "is required for every host of the registers group ([] for a register that must serve no point)",
+    "name": "is required",
+    "retail_points": "is required (the points staff activate on this register)",
+}
+
+
+class Unrenderable(object):
+    """A variable whose template failed (an undefined variable in it, a syntax error): reported, not raised."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __eq__(self, other):
+        return isinstance(other, Unrenderable) and other.message == self.message
+
+    def __hash__(self):
+        return hash(self.message)
+
+
+class FleetError(object):
+    def __init__(self, parts, message):
+        self.parts = tuple(parts)
+        self.message = message
+
+    @property
+    def path(self):
+        return format_path(self.parts)
+
+    def as_dict(self):
+        return {"path": self.path, "message": self.message}
+
+    def __str__(self):
+        return "%s: %s" % (self.path, self.message)
+
+    def __repr__(self):
+        return "FleetError(%r)" % str(self)
+
+
+def format_path(parts):
+    """``("hosts", "reg07", "modulkassa_register_points", 1)`` -> ``hosts.reg07.modulkassa_register_points[1]``."""
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += "[%d]" % part
+        elif _SIMPLE_KEY_RE.match(part):
+            text += ("." if text else "") + part
+        else:
+            text += "[%s]" % json.dumps(part, ensure_ascii=False)  # hosts["shop-1.example.com"]
+    return text or "(top)"
+
+
+def _sort_key(error):
+    return tuple((0, part, "") if isinstance(part, int) else (1, 0, part) for part in error.parts)
+
+
+def plain(value):
+    """Plain JSON types (Ansible hands plugins tagged subclasses; templating failures stay Unrenderable)."""
+    if isinstance(value, dict):
+        return dict((str(key), plain(item)) for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _json_type(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def _close(word, candidates, cutoff=0.6):
+    match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
+    return match[0] if match else None
+
+
+def _edit_distance(a, b, limit=2):
+    """Levenshtein distance, or ``limit + 1`` as soon as it is known to exceed ``limit``."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous = list(range(len(b) + 1))
+    for i, char_a in enumerate(a, 1):
+        current = [i]
+        for j, char_b in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
+        if min(current) > limit:
+            return limit + 1
+        previous = current
+    return previous[-1]
+
+
+def misspelt_fleet_variable(name):
+    """The fleet variable ``name`` is probably a typo of, or None. Far-off ``modulkassa_*`` names are left
+    alone: they may belong to other tools (a drift report, an inventory plugin)."""
+    if not name.startswith("modulkassa_") or name in FLEET_VARIABLES or name in OTHER_KNOWN_VARIABLES:
+        return None
+    for candidate in FLEET_VARIABLES:
+        if _edit_distance(name, candidate) <= 2:
+            return candidate
+    return None
+
+
+# ---- schema -------------------------------------------------------------------------------------------
+
+def _schema_errors(document):
+    if not HAS_JSONSCHEMA:
+        return [FleetError((), "the Python library jsonschema is required on the controller (pip install jsonschema)")]
+    validator = jsonschema.Draft202012Validator(FLEET_SCHEMA)
+    errors = []
+    for error in validator.iter_errors(document):
+        errors.extend(_translate(error))
+    # One message per field: the first keyword that failed says the most (type before enum, and so on).
+    seen, unique = set(), []
+    for error in errors:
+        if error.parts not in seen:
+            seen.add(error.parts)
+            unique.append(error)
+    return unique
+
+
+def _translate(error):
+    parts = tuple(error.absolute_path)
+    schema, instance, kind = error.schema, error.instance, error.validator
+    if kind == "additionalProperties" and isinstance(instance, dict):
+        known = list(schema.get("properties", {}))
+        result = []
+        for key in sorted(set(instance) - set(known), key=str):
+            suggestion = _close(str(key), known)
+            hint = " (did you mean %r?)" % suggestion if suggestion else "; known keys: %s" % ", ".join(known)
+            result.append(FleetError(parts + (key,), "unknown key%s" % hint))
+        return result
+    if kind == "required" and isinstance(instance, dict):
+        return [FleetError(parts + (key,), _REQUIRED_HINTS.get(key, "is required"))
+                for key in error.validator_value if key not in instance]
+    if kind == "type":
+        expected = error.validator_value
+        expected = expected if isinstance(expected, str) else expected[0]
+        message = "must be %s, not %s" % (_JSON_TYPES.get(expected, expected), _json_type(instance))
+        if expected == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
+            message += " (quote it in YAML: an unquoted number loses leading zeros, and 0274... is read as octal)"
+        elif expected == "integer" and isinstance(instance, str):
+            message += " (write it without quotes)"
+        return [FleetError(parts, message)]
+    if kind == "enum":
+        choices = ", ".join(str(choice) for choice in error.validator_value)
+        return [FleetError(parts, "must be one of %s, not %r" % (choices, instance))]
+    if kind in ("pattern", "anyOf") and "x-error" in schema:
+        return [FleetError(parts, schema["x-error"])]
+    if kind == "minLength":
+        return [FleetError(parts, "must not be empty")]
+    if kind == "maxLength":
+        return [FleetError(parts, "must be at most %d characters (got %d)" % (error.validator_value, len(instance)))]
+    if kind == "minItems":
+        return [FleetError(parts, "must list at least %d item(s)" % error.validator_value)]
+    return [FleetError(parts, error.message)]  # pragma: no cover - every keyword the schema uses is handled above
+
+
+# ---- points ---------------------------------------------------------------------------------------------
+
+class _Declared(object):
+    """One declared point that passed the schema: where, its canonical attributes, and whether they are valid."""
+
+    def __init__(self, index, spec):
+        self.index = index
+        self.parts = (POINTS_VAR, index)
+        self.id = spec["id"].strip().lower() if isinstance(spec.get("id"), str) else None
+        self.raw_name = spec["name"].strip() if isinstance(spec.get("name"), str) else None
+        self.state = spec.get("state") or "present"
+        self.desired = None  # canonical attributes when valid
+
+    @property
+    def label(self):
+        return self.raw_name or self.id
+
+    def same_point_as(self, other):
+        if self.id and other.id:
+            return self.id == other.id
+        return self.raw_name is not None and self.raw_name == other.raw_name
+
+    def differences(self, other):
+        fields = [f for f in MANAGED_FIELDS if self.desired.get(f) != other.desired.get(f)]
+        if self.state != other.state:
+            fields.insert(0, "state")
+        if self.id != other.id:
+            fields.insert(0, "id")
+        return fields
+
+
+def _point_errors(index, spec, skip_fields, cross_checks):
+    """The model's own checks, field by field so that one point can report several bad fields.
+
+    ``skip_fields`` already failed the schema; ``cross_checks`` (rules between fields, such as a KPP with a
+    12-digit INN) run only when every field is valid. Returns ``(errors, canonical attributes or None)``."""
+    prefix = "%s[%d]." % (POINTS_VAR, index)
+    errors = []
+    for field in MANAGED_FIELDS:
+        if field in spec and field not in skip_fields:
+            try:
+                canonical_desired({field: spec[field]}, prefix)
+            except PointInputError as exc:
+                errors.append(FleetError((POINTS_VAR, index, field), exc.rule))
+    if errors or not cross_checks:
+        return errors, None
+    try:
+        return errors, canonical_desired(spec, prefix)
+    except PointInputError as exc:
+        return [FleetError((POINTS_VAR, index, exc.path.rsplit(".", 1)[-1]), exc.rule)], None
+
+
+def _describe(value):
+    return json.dumps(value, ensure_ascii=False) if value is not None else "not set"
+
+
+def _declaration_errors(declared):
+    """Duplicate names and points declared twice (with the same or different attributes)."""
+    errors = []
+    by_name, by_id = {}, {}
+    for point in declared:
+        earlier = None
+        if point.id and point.id in by_id:
+            earlier = by_id[point.id]
+        elif point.raw_name and point.raw_name in by_name:
+            earlier = by_name[point.raw_name]
+        if earlier is not None:
+            where = "%s[%d]" % (POINTS_VAR, earlier.index)
+            if not point.same_point_as(earlier):
+                errors.append(FleetError(point.parts + ("name",), "duplicate point name %r: %s (id %s) has it too; names "
+                                         "are unique within an account" % (point.raw_name, where, earlier.id)))
+            elif point.desired is None or earlier.desired is None:
+                pass  # the bad attributes are reported already; comparing them would only add noise
+            else:
+                fields = point.differences(earlier)
+                if not fields:
+                    errors.append(FleetError(point.parts + ("name" if point.raw_name else "id",),
+                                             "duplicate point name %r: %s declares the same point with the same "
+                                             "attributes; remove one" % (point.label, where)))
+                else:
+                    shown = ", ".join("%s %s here, %s there" % (
+                        field, _describe(point.desired.get(field) if field in MANAGED_FIELDS else getattr(point, field)),
+                        _describe(earlier.desired.get(field) if field in MANAGED_FIELDS else getattr(earlier, field)))
+                        for field in fields[:3])
+                    errors.append(FleetError(point.parts, "point %r is declared twice with different attributes (also "
+                                             "at %s: %s); declare it once" % (point.label, where, shown)))
+        if point.id:
+            by_id.setdefault(point.id, point)
+        if point.raw_name:
+            by_name.setdefault(point.raw_name, point)
+    return errors
+
+
+# ---- registers and their references ---------------------------------------------------------------------
+
+class _References(object):
+    """Resolves a register's point references (names or ids) against the declared points."""
+
+    def __init__(self, all_points, declared):
+        self.by_name, self.by_id = {}, {}
+        for point in declared:
+            if point.raw_name:
+                self.by_name.setdefault(point.raw_name, point)
+            if point.id:
+                self.by_id.setdefault(point.id, point)
+        # Names of points whose declaration is broken: a reference to them is not "undeclared".
+        self.known_broken = set()
+        for spec in all_points:
+            if isinstance(spec, dict):
+                for key in ("name", "id"):
+                    if isinstance(spec.get(key), str):
+                        self.known_broken.add(spec[key].strip().lower() if key == "id" else spec[key].strip())
+        self.holder = {}  # point index -> path parts of the first register reference to it
+
+    def check(self, parts, references):
+        errors, seen_here = [], {}
+        for position, reference in enumerate(references):
+            if not isinstance(reference, str) or not reference.strip():
+                continue  # the schema reported it
+            ref = reference.strip()
+            ref_parts = parts + (position,)
+            point = self.by_id.get(ref.lower()) if _UUID_RE.match(ref) else self.by_name.get(ref)
+            if point is None:
+                if (ref.lower() if _UUID_RE.match(ref) else ref) in self.known_broken:
+                    continue
+                suggestion = _close(ref, self.by_name) if not _UUID_RE.match(ref) else None
+                errors.append(FleetError(ref_parts, "names retail point %r, which %s does not declare%s" % (
+                    ref, POINTS_VAR, " (did you mean %r?)" % suggestion if suggestion else "")))
+                continue
+            if point.state == "absent":
+                errors.append(FleetError(ref_parts, "names retail point %r, which %s declares absent (%s[%d])"
+                                         % (ref, POINTS_VAR, POINTS_VAR, point.index)))
+                continue
+            if point.index in seen_here:
+                errors.append(FleetError(ref_parts, "names retail point %r twice (also [%d])" % (point.label, seen_here[point.index])))
+                continue
+            seen_here[point.index] = position
+            if point.index in self.holder:
+                errors.append(FleetError(ref_parts, "retail point %r is also served by %s; a point is active on one "
+                                         "register at a time, so the two would take it from each other on every run"
+                                         % (point.label, format_path(self.holder[point.index]))))
+                continue
+            self.holder[point.index] = ref_parts
+        return errors
+
+
+def _manual_register_errors(document, references):
+    errors, names = [], {}
+    manual = document.get(MANUAL_REGISTERS_VAR)
+    if not isinstance(manual, list):
+        return errors
+    for index, register in enumerate(manual):
+        if not isinstance(register, dict):
+            continue
+        name = register.get("name")
+        if isinstance(name, str) and name.strip():
+            if name.strip() in names:
+                errors.append(FleetError((MANUAL_REGISTERS_VAR, index, "name"), "duplicates %s[%d].name (%r)"
+                                         % (MANUAL_REGISTERS_VAR, names[name.strip()], name.strip())))
+            names.setdefault(name.strip(), index)
+        if isinstance(register.get("retail_points"), list):
+            errors.extend(references.check((MANUAL_REGISTERS_VAR, index, "retail_points"), register["retail_points"]))
+    if manual and not document.get(CODE_FILE_VAR):
+        errors.append(FleetError((CODE_FILE_VAR,), "is required when %s is not empty: the sealed file (mode 0600) that "
+                                 "receives their activation codes" % MANUAL_REGISTERS_VAR))
+    return errors
+
+
+# ---- the whole document ----------------------------------------------------------------------------------
+
+def validate_fleet(document):
+    """Check a fleet document; returns ``(errors, summary)``. ``errors`` is empty when the data is valid."""
+    document = plain(document)
+    errors = _schema_errors(document) if isinstance(document, dict) else [FleetError((), "must be a mapping")]
+    if not isinstance(document, dict):
+        return errors, {}
+    schema_paths = set(error.parts for error in errors)
+
+    all_points = document.get(POINTS_VAR) if isinstance(document.get(POINTS_VAR), list) else []
+    declared = []
+    for index, spec in enumerate(all_points):
+        if not isinstance(spec, dict) or (POINTS_VAR, index) in schema_paths:
+            continue  # not a mapping, or neither name nor id: nothing more to say about it
+        bad_fields = set(parts[2] for parts in schema_paths if parts[:2] == (POINTS_VAR, index) and len(parts) > 2)
+        point = _Declared(index, spec)
+        point_errors, point.desired = _point_errors(index, spec, bad_fields, cross_checks=not bad_fields)
+        errors.extend(point_errors)
+        declared.append(point)
+    errors.extend(_declaration_errors(declared))
+
+    references = _References(all_points, declared)
+    hosts = document.get("hosts") if isinstance(document.get("hosts"), dict) else {}
+    for host in sorted(hosts):
+        refs = hosts[host].get(REGISTER_POINTS_VAR) if isinstance(hosts[host], dict) else None
+        if isinstance(refs, list):
+            errors.extend(references.check(("hosts", host, REGISTER_POINTS_VAR), refs))
+    errors.extend(_manual_register_errors(document, references))
+
+    errors.sort(key=_sort_key)
+    served = set(references.holder)
+    present = [p for p in declared if p.state == "present"]
+    manual = document.get(MANUAL_REGISTERS_VAR) if isinstance(document.get(MANUAL_REGISTERS_VAR), list) else []
+    summary = {
+        "points": len(present),
+        "points_absent": len(declared) - len(present),
+        "purge": bool(document.get(PURGE_VAR)),
+        "registers": len(hosts),
+        "manual_registers": len(manual),
+        "bindings": len(served),
+        "points_without_register": sorted(p.label for p in present if p.index not in served),
+    }
+    return errors, summary
+
+
+def validate_inventory(controller, registers, others=None):
+    """Check the ``modulkassa_*`` variables as the inventory gives them; returns ``(errors, summary)``.
+
+    ``controller``: ``{name: value}`` seen by the controller (localhost). ``registers``: ``{host: {name: value}}``
+    for the hosts of the registers group. ``others``: the same for other hosts (only their register variables
+    matter). Values that failed to template are ``Unrenderable``.
+    """
+    errors = []
+    document = {}
+
+    def take(parts, name, value, into):
+        if isinstance(value, Unrenderable):
+            errors.append(FleetError(parts + (name,), "cannot be evaluated: %s" % value.message))
+        else:
+            into[name] = value
+
+    for name in sorted(controller):
+        suggestion = misspelt_fleet_variable(name)
+        if suggestion:
+            errors.append(FleetError((name,), "unknown fleet variable (did you mean %r?)" % suggestion))
+        elif name in CONTROLLER_VARIABLES:
+            take((), name, controller[name], document)
+        elif name in REGISTER_VARIABLES:
+            errors.append(FleetError((name,), "is a register host's variable, but the controller sees it too (set in "
+                                     "group_vars/all?): set it in host_vars or in the group_vars of register groups, so a "
+                                     "register whose points were forgotten fails validation instead of being emptied"))
+
+    hosts = document["hosts"] = {}
+    differing = {}  # (variable, rendered value) -> hosts that see that value instead of the controller's
+    for host in sorted(registers):
+        variables = registers[host]
+        entry = hosts[host] = {}
+        for name in sorted(variables):
+            suggestion = misspelt_fleet_variable(name)
+            if suggestion and name in controller and plain(variables[name]) == plain(controller[name]):
+                continue  # group_vars/all: reported once, for the controller
+            if suggestion:
+                errors.append(FleetError(("hosts", host, name), "unknown fleet variable (did you mean %r?)" % suggestion))
+            elif name in REGISTER_VARIABLES:
+                take(("hosts", host), name, variables[name], entry)
+            elif name in CONTROLLER_VARIABLES and (name not in controller or plain(variables[name]) != plain(controller[name])):
+                key = (name, json.dumps(plain(variables[name]), sort_keys=True, default=repr))
+                differing.setdefault(key, []).append(host)
+    for (name, dummy), seen_by in sorted(differing.items(), key=lambda item: item[1][0]):
+        also = " (and %d more hosts: %s)" % (len(seen_by) - 1, ", ".join(seen_by[1:4]) + (", ..." if len(seen_by) > 4 else "")) \
+            if len(seen_by) > 1 else ""
+        errors.append(FleetError(("hosts", seen_by[0], name), "this register sees a different %s than the controller%s: "
+                                 "the group or host vars of the register override group_vars/all, but %s is read on the "
+                                 "controller only, so this value would never be applied; declare it in group_vars/all"
+                                 % (name, also, name)))
+
+    misplaced = {}
+    for host in sorted(others or {}):
+        for name in sorted(others[host]):
+            if name in REGISTER_VARIABLES and name not in controller:
+                misplaced.setdefault(name, []).append(host)
+    for name, seen_by in sorted(misplaced.items()):
+        also = " (and %d more)" % (len(seen_by) - 1) if len(seen_by) > 1 else ""
+        errors.append(FleetError(("hosts", seen_by[0], name), "this host%s is not in the registers group, so %s is never "
+                                 "applied; add the host to the registers group (or a group under it)" % (also, name)))
+
+    fleet_errors, summary = validate_fleet(document)
+    # One message per field: a variable that could not be evaluated is not also "required".
+    reported = set(error.parts for error in errors)
+    errors.extend(error for error in fleet_errors if error.parts not in reported)
+    errors.sort(key=_sort_key)
+    return errors, summary
