@@ -55,6 +55,9 @@ def record_code(path, name, point_id, code):
         codes = {}
     if codes.get(name, {}).get("code") == code:
         return
+    # A missing directory would fail here, after the code was issued in the cabinet: make it, private (the file
+    # holds live codes). An existing directory keeps its mode.
+    os.makedirs(directory, mode=0o700, exist_ok=True)
     codes[name] = {"id": point_id, "code": code,
                    "issued_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
     handle, temp_path = tempfile.mkstemp(prefix=".codes-", dir=directory)  # mkstemp creates it with mode 0600

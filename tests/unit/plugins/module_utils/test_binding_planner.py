@@ -96,3 +96,10 @@ def test_code_file_is_private_and_merged(tmp_path):
     with open(path) as handle:
         assert json.load(handle)["Shop A"]["code"] == "11112222"
     assert [n for n in os.listdir(str(tmp_path)) if n.startswith(".codes-")] == []
+
+
+def test_code_file_directory_is_made_private_when_missing(tmp_path):
+    path = str(tmp_path / "sealed" / "codes.json")
+    record_code(path, "Shop A", ID_A, "12345678")
+    assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
