@@ -40,6 +40,10 @@ from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent imp
 # register whose own retries met a passing cabinet outage (5xx, 429, dropped answers) gets one more round.
 RETRYABLE_AGENT_CODES = ("activation-code-invalid", "activation-code-expired", "activation-code-used",
                          "cabinet-unreachable")
+# How long a refused code waits for a concurrent run's newer code to be redeemed (capped by wait_timeout); an
+# activation takes about a second, so this only runs out when the other run died holding its code.
+CONCURRENT_ACTIVATION_WAIT = 15.0
+CONCURRENT_ACTIVATION_POLL = 0.5
 
 
 class ActionModule(CabinetActionBase):
@@ -144,19 +148,28 @@ class ActionModule(CabinetActionBase):
             time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
             delay = min(delay * 2, 2.0)
 
-    def _settle_failed_activation(self, client, point_id, code, serial):
+    def _settle_failed_activation(self, client, point_id, code, serial, timeout):
         """After the agent reported a failure, ask the cabinet. True: the point is on this register anyway (the
         redemption went through and only its answer was lost, or a concurrent run bound it). Otherwise the code
         is taken back, unless a newer one already replaced it, so no unredeemed code stays live."""
-        try:
-            point = client.get_point(point_id)
-        except CabinetNotFound:
-            return False
-        if holder_of(point) == serial:
-            return True
-        if point.get("posLinkToken") == code:
-            client.update_point(point_id, {"posLinkToken": None})
-        return False
+        deadline = time.monotonic() + min(timeout, CONCURRENT_ACTIVATION_WAIT)
+        while True:
+            try:
+                point = client.get_point(point_id)
+            except CabinetNotFound:
+                return False
+            if holder_of(point) == serial:
+                return True
+            live_code = point.get("posLinkToken")
+            if live_code == code:
+                client.update_point(point_id, {"posLinkToken": None})
+                return False
+            if not live_code or time.monotonic() >= deadline:
+                return False
+            # A newer code replaced ours: another run (a second pipeline converging the same register) is
+            # activating this point right now. Let it finish instead of replacing its code in turn, which could
+            # make both runs fail.
+            time.sleep(CONCURRENT_ACTIVATION_POLL)
 
     def _bind(self, client, agent_path, action, serial, timeout, warnings):
         for attempt in (1, 2):
@@ -165,9 +178,10 @@ class ActionModule(CabinetActionBase):
                 run_agent(self, agent_path, ["activate"], stdin=code, secrets=[code])
                 break
             except AgentError as exc:
-                if self._settle_failed_activation(client, action.id, code, serial):
+                if self._settle_failed_activation(client, action.id, code, serial, timeout):
                     warnings.append("register %s: the agent reported %s, but the cabinet shows retail point %r on this "
-                                    "register: the activation went through" % (serial, exc.code, action.name))
+                                    "register (the agent's answer was lost, or a concurrent run bound it): nothing left "
+                                    "to do" % (serial, exc.code, action.name))
                     break
                 if attempt == 2 or exc.code not in RETRYABLE_AGENT_CODES:
                     raise
