@@ -82,6 +82,17 @@ options:
     ini:
       - section: callback_drift_report
         key: max_rows
+  display_markdown:
+    description:
+      - Also print the Markdown summary at the end of the run's output - for AWX or any runner whose job output is
+        kept while its files are not.
+    type: bool
+    default: false
+    env:
+      - name: MODULKASSA_DRIFT_REPORT_DISPLAY
+    ini:
+      - section: callback_drift_report
+        key: display_markdown
 notes:
   - A failed task under C(ignore_errors) is listed but is not an error. A failed task that a C(rescue) handled
     still is - the audit could not tell that part of the state.
@@ -184,9 +195,12 @@ class CallbackModule(CallbackBase):
         json_path = os.path.join(output_dir, os.path.expanduser(self.get_option("json_file")))
         markdown_path = os.path.join(output_dir, os.path.expanduser(self.get_option("markdown_file")))
         report["files"] = {"json": json_path, "markdown": markdown_path}
+        markdown = render_markdown(report, max_rows=self.get_option("max_rows"))
+        if self.get_option("display_markdown"):
+            self._display.display("\n" + markdown)
         try:
             _write_atomically(json_path, json.dumps(report, ensure_ascii=False, indent=2, default=str) + "\n")
-            _write_atomically(markdown_path, render_markdown(report, max_rows=self.get_option("max_rows")))
+            _write_atomically(markdown_path, markdown)
         except OSError as exc:
             self._display.error("modulkassa.pos.drift_report: could not write the report: %s" % exc)
             return

@@ -137,7 +137,9 @@ REGISTERS_GROUP = "modulkassa_registers"
 POINTS_GROUP = "modulkassa_retail_points"
 STATE_GROUPS = {"active": "modulkassa_points_active", "pending": "modulkassa_points_pending",
                 "inactive": "modulkassa_points_inactive"}
-MANAGED_GROUP, UNMANAGED_GROUP = "modulkassa_points_managed", "modulkassa_points_unmanaged"
+MANAGED_GROUP = "modulkassa_points_managed"
+UNMANAGED_GROUP = "modulkassa_points_unmanaged"
+POINT_KEYS = ("id", "name", "address", "phone", "inn", "kpp", "tax_mode", "vat_tag", "fiscal_service_enabled")
 
 _NOT_GROUP_CHARS = re.compile(r"\W+")
 _GLOB_MAGIC = re.compile(r"[*?[]")
@@ -313,8 +315,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 continue
             host = registers.setdefault(register["serial"], {"register": register, "points": []})
             inventory.add_host(register["serial"], group=group)
-            point = dict((key, record[key]) for key in ("id", "name", "address", "phone", "inn", "kpp", "tax_mode",
-                                                         "vat_tag", "fiscal_service_enabled"))
+            point = dict((key, record[key]) for key in POINT_KEYS)
             point.update(group=group, activated_at=register["activated_at"])
             if managed is not None:
                 point["managed"] = managed

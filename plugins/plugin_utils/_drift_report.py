@@ -442,8 +442,8 @@ def render_markdown(report, max_rows=200):
             action += " (failed)"
         changes = point.get("changes") or {"(unknown)": {}}
         for field, change in changes.items():
-            rows.append("| %s | %s | %s | %s | %s |" % (name, action, _field(field), _md_value(change.get("before")),
-                                                       _md_value(change.get("after"))))
+            rows.append("| %s | %s | %s | %s | %s |" % (
+                name, action, _field(field), _md_value(change.get("before")), _md_value(change.get("after"))))
     _table(lines, "Retail points (%d)" % len(report["retail_points"]),
            "| retail point | action | field | %s | %s |" % (now, then), "|---|---|---|---|---|", rows, max_rows)
 
@@ -467,9 +467,9 @@ def render_markdown(report, max_rows=200):
         lines.extend(["<details><summary>%s: %s</summary>" % (_md_text(change["host"]), _md_text(change["task"])),
                       "", "```diff", change["diff"].replace("```", "` ` `"), "```", "", "</details>", ""])
 
-    rows = ["| %s | %s | %s%s |" % (_md_text(f["host"]), _md_text(f["task"]),
-                                     "(ignored) " if f.get("ignored") else "", _md_text(f["msg"]))
-            for f in report["failures"]]
+    rows = ["| %s | %s | %s%s |" % (
+        _md_text(f["host"]), _md_text(f["task"]), "(ignored) " if f.get("ignored") else "", _md_text(f["msg"]))
+        for f in report["failures"]]
     _table(lines, "Failures (%d)" % len(report["failures"]), "| host | task | message |", "|---|---|---|", rows, max_rows)
     rows = ["| %s | %s | %s |" % (_md_text(u["host"]), _md_text(u["task"]), _md_text(u["msg"]))
             for u in report["unreachable"]]

@@ -42,8 +42,8 @@ def test_points_and_registers_give_one_row_per_changed_field_and_drift():
     collector = _collector()
     collector.add("localhost", "points", "modulkassa.pos.retail_points", "changed", POINTS_RESULT, check_mode=True)
     collector.add("reg02", "bind", "modulkassa.pos.register", "changed", REGISTER_RESULT, check_mode=True)
-    collector.add("reg01", "bind", "modulkassa.pos.register", "ok", {"changed": False, "serial": "SN-REG01",
-                                                                      "actions": [], "changes": {}}, check_mode=True)
+    unchanged = {"changed": False, "serial": "SN-REG01", "actions": [], "changes": {}}
+    collector.add("reg01", "bind", "modulkassa.pos.register", "ok", unchanged, check_mode=True)
     report = collector.report()
     assert (report["status"], report["exit_code"], report["mode"]) == ("drift", 2, "check")
     assert report["summary"]["changes"] == 2
