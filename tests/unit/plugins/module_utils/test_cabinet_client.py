@@ -168,11 +168,35 @@ def test_client_options_reach_httpx(monkeypatch):
     default, insecure, with_file, with_dir = seen
     assert default["timeout"] == httpx.Timeout(7.0)
     assert default["timeout"].connect == default["timeout"].read == default["timeout"].write == default["timeout"].pool == 7.0
-    assert default["verify"] is True
+    assert isinstance(default["verify"], ssl.SSLContext)  # the default trust store, verifying
+    assert default["verify"].verify_mode == ssl.CERT_REQUIRED and default["verify"].check_hostname
     assert default["limits"].max_connections >= 16 and default["limits"].max_keepalive_connections >= 16
     assert default["follow_redirects"] is False
     assert insecure["verify"] is False
     assert isinstance(with_file["verify"], ssl.SSLContext) and isinstance(with_dir["verify"], ssl.SSLContext)
+
+
+def test_ssl_contexts_are_built_once_per_process(monkeypatch):
+    # Parsing a CA bundle costs about 20 ms; a play over 100 registers builds a client per task.
+    built = []
+    real_create = cc.httpx.create_ssl_context
+
+    def counting_create(*args, **kwargs):
+        built.append(kwargs)
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(cc, "_SSL_CONTEXTS", {})
+    monkeypatch.setattr(cc.httpx, "create_ssl_context", counting_create)
+    cc.warm_default_ssl_context()  # what the action plugins' base does in the controller, before the forks
+    first, second = CabinetClient(BASE, LOGIN, PASSWORD), CabinetClient(BASE, LOGIN, PASSWORD)
+    with_file = CabinetClient(BASE, LOGIN, PASSWORD, ca_path=certifi.where())
+    try:
+        assert len(built) == 1
+        assert first._client._transport._pool._ssl_context is second._client._transport._pool._ssl_context
+        assert with_file._client._transport._pool._ssl_context is not first._client._transport._pool._ssl_context
+    finally:
+        for client in (first, second, with_file):
+            client.close()
 
 
 def test_bad_ca_path_and_numbers_are_argument_errors(tmp_path):
