@@ -26,7 +26,7 @@ description:
     and completes the binding. A code the agent refused is withdrawn at once.
   - When the agent reports a failure, the cabinet decides. If it shows the point on this register, the activation
     went through and only the agent's answer was lost, or a concurrent run bound it (a warning says so). If a newer
-    code replaced ours, another run (a second pipeline) is activating the point: the task waits for it, up to 15 s.
+    code replaced ours, another run (a second pipeline) is activating the point, and the task waits for it, up to 15 s.
     Otherwise a code refused as invalid, expired or used, or a register that could not reach the cabinet, gets one
     more try with a fresh code.
   - The cabinet is called from the controller only; the register's own device credentials are never used or read.
