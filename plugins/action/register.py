@@ -119,13 +119,15 @@ class ActionModule(CabinetActionBase):
             return result
 
         done = []
+        latest = None  # the agent's answer to the last action: its reconciled status, bindings included
         for action in actions:
             try:
                 if action.action == UNBIND:
-                    self._unbind(client, agent_path, action, serial, args["wait_timeout"])
+                    latest = self._unbind(client, agent_path, action, serial, args["wait_timeout"])
                 else:
-                    self._bind(client, agent_path, action, serial, args["wait_timeout"], result["warnings"])
+                    latest = self._bind(client, agent_path, action, serial, args["wait_timeout"], result["warnings"])
             except (AgentError, PlanError) as exc:
+                latest = None
                 result.update(failed=True, msg="%s of retail point %r on register %s failed: %s%s" % (
                     action.action, action.name, serial, exc,
                     "; done before it: %s" % ", ".join(done) if done else ""))
@@ -133,7 +135,12 @@ class ActionModule(CabinetActionBase):
                     result["agent_error"] = exc.code
                 break
             done.append("%s %s" % (action.action, action.name))
-        result["bindings"] = agent_status(self, agent_path)["bindings"]
+        # activate and deactivate answer with the new status: a status exec after them would cost one more SSH
+        # round trip per changed register. Only when the last answer is missing (a failure, a lost answer
+        # settled in the cabinet, not-bound) is the agent asked again.
+        if latest is None or not isinstance(latest.get("bindings"), list):
+            latest = agent_status(self, agent_path)
+        result["bindings"] = latest["bindings"]
         return result
 
     def _wait_for(self, client, point_id, predicate, timeout, what):
@@ -172,10 +179,12 @@ class ActionModule(CabinetActionBase):
             time.sleep(CONCURRENT_ACTIVATION_POLL)
 
     def _bind(self, client, agent_path, action, serial, timeout, warnings):
+        """Returns the agent's answer (its new status), or None when the cabinet settled a failed attempt."""
+        answer = None
         for attempt in (1, 2):
             code, dummy = issue_code(client, action.id)
             try:
-                run_agent(self, agent_path, ["activate"], stdin=code, secrets=[code])
+                answer = run_agent(self, agent_path, ["activate"], stdin=code, secrets=[code])
                 break
             except AgentError as exc:
                 if self._settle_failed_activation(client, action.id, code, serial, timeout):
@@ -187,10 +196,13 @@ class ActionModule(CabinetActionBase):
                     raise
         self._wait_for(client, action.id, lambda p: holder_of(p) == serial, timeout,
                        "retail point %r active on register %s" % (action.name, serial))
+        return answer
 
     def _unbind(self, client, agent_path, action, serial, timeout):
+        """Returns the agent's answer (its new status), or None when the point was not bound there."""
+        answer = None
         try:
-            run_agent(self, agent_path, ["deactivate", "--retail-point", action.id])
+            answer = run_agent(self, agent_path, ["deactivate", "--retail-point", action.id])
         except AgentError as exc:
             if exc.code != "not-bound":
                 raise
@@ -199,3 +211,4 @@ class ActionModule(CabinetActionBase):
                            "retail point %r released by register %s" % (action.name, serial))
         except CabinetNotFound:
             pass  # the point was deleted meanwhile: it is held by nobody
+        return answer
