@@ -42,6 +42,9 @@ EXIT_NO_DRIFT, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 MESSAGE_LIMIT = 1000
 DIFF_LIMIT = 4000
 POINT_ACTIONS = ("create", "update", "delete")
+# The plugins that can write: the report's mode comes from theirs (read-only ones such as fleet_validate or the
+# *_info plugins run outside check mode in an audit, and say nothing about whether anything was changed).
+WRITING_PLUGINS = ("retail_points", "retail_point", "register")
 
 
 def _now():
@@ -225,13 +228,13 @@ class DriftCollector(object):
             return
         ours = str(action or "").startswith(COLLECTION_PREFIX)
         changed = bool(result.get("changed")) or status == "changed"
+        short = action[len(COLLECTION_PREFIX):] if ours else None
         if ours:
             self.tasks.append({"host": host, "task": task, "action": action, "status": status, "changed": changed})
-            if check_mode is not None:
+            if check_mode is not None and short in WRITING_PLUGINS:
                 self.check_modes.add(bool(check_mode))
         if status == "failed":
             self._add_failure(host, task, action, result, ignored)
-        short = action[len(COLLECTION_PREFIX):] if ours else None
         if short == "retail_points":
             self._retail_points(host, task, result)
         elif short == "retail_point":

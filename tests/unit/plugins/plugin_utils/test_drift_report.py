@@ -130,3 +130,11 @@ def test_markdown_escapes_html_and_caps_rows():
     markdown = render_markdown(collector.report(), max_rows=3)
     assert not re.search(r"(?<!\\)<img", markdown) and "\\<img src=x\\> 0" in markdown
     assert "... and 2 more row(s)" in markdown
+
+
+def test_the_mode_comes_from_the_plugins_that_can_write():
+    collector = _collector()
+    collector.add("localhost", "validate", "modulkassa.pos.fleet_validate", "ok", {"changed": False}, check_mode=False)
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "ok", {"changed": False, "results": []},
+                  check_mode=True)
+    assert collector.report()["mode"] == "check"
