@@ -62,7 +62,7 @@ class ActionModule(CabinetActionBase):
             return []
 
     def execute(self, args, prepared, client, task_vars):
-        actual = self._current_points(client, args["id"])
+        actual = self._current_points(client, prepared[0][2])  # the id as validated: a UUID in lower case
         change = plan_points(prepared, actual, args["cabinet_login"])[0]
         apply_plan([change], client, check_mode=self.check_mode)
         if change.outcome == "failed":

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual, public_point
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
+    PointInputError,
+    activation_of,
+    canonical_actual,
+    is_point_id,
+    public_point,
+)
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 
 
@@ -20,6 +26,11 @@ class ActionModule(CabinetActionBase):
         "inn": {"type": "str"},
         "active": {"type": "bool"},
     })
+
+    def prepare(self, args, task_vars):
+        if args["id"] is not None and not is_point_id(args["id"]):
+            raise PointInputError("id", "must be a UUID (8-4-4-4-12 hexadecimal digits), as the cabinet's ids are")
+        return None
 
     def _matches(self, point, args):
         canonical = canonical_actual(point)
@@ -34,7 +45,7 @@ class ActionModule(CabinetActionBase):
     def execute(self, args, prepared, client, task_vars):
         if args["id"]:
             try:
-                candidates = [client.get_point(args["id"])]
+                candidates = [client.get_point(args["id"].strip().lower())]
             except CabinetNotFound:
                 candidates = []
         else:

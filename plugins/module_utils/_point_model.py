@@ -50,6 +50,7 @@ _INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
 _PHONE_PUNCTUATION_RE = re.compile(r"[\s()\-.]")
+_POINT_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class PointInputError(ValueError):
@@ -81,10 +82,16 @@ def inn_is_valid(inn):
     return False
 
 
+def is_point_id(value):
+    """A cabinet point id: a UUID in its 8-4-4-4-12 form (any case)."""
+    return isinstance(value, str) and bool(_POINT_ID_RE.match(value.strip()))
+
+
 def _check_text(path, value, max_len):
     for char in value:
-        # Control characters (newlines, escapes, NUL) would print on receipts and corrupt reports.
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn"):
+        # Control characters (newlines, escapes, NUL, bidi overrides) and the Unicode line and paragraph
+        # separators would print on receipts and corrupt reports and logs.
+        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
             raise PointInputError(path, "must not contain control or unassigned characters (found U+%04X)" % ord(char))
     if len(value) > max_len:
         raise PointInputError(path, "must be at most %d characters (got %d)" % (max_len, len(value)))

@@ -29,6 +29,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     canonical_actual,
     canonical_desired,
     changed_fields,
+    is_point_id,
     point_id_for,
 )
 
@@ -141,8 +142,12 @@ def normalize_specs(specs, path_prefix="points"):
             raise PointInputError(source or "point", "must be a mapping")
         state = spec.get("state") or "present"
         spec_id = spec.get("id")
-        if spec_id is not None and (not isinstance(spec_id, str) or not spec_id.strip()):
-            raise PointInputError(prefix + "id", "must be a non-empty string")
+        if spec_id is not None:
+            if not isinstance(spec_id, str) or not spec_id.strip():
+                raise PointInputError(prefix + "id", "must be a non-empty string")
+            if not is_point_id(spec_id):
+                raise PointInputError(prefix + "id", "must be a UUID (8-4-4-4-12 hexadecimal digits), as the cabinet's ids are")
+            spec_id = spec_id.strip().lower()  # the cabinet stores ids in lower case
         desired = canonical_desired(spec, prefix)
         if not spec_id and "name" not in desired:
             raise PointInputError(prefix + "name", "is required unless id is given")

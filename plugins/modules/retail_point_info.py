@@ -20,7 +20,7 @@ author:
 options:
   id:
     description:
-      - Only the point with this id (one request for that point).
+      - Only the point with this id, a UUID (one request for that point).
     type: str
   name:
     description:

@@ -21,6 +21,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._argument_checks import locate_element_error, raw_type_error
 
 # Ansible imports an action plugin in the controller process (the strategy looks at its class) before it forks a
 # worker per host and task; the default SSL context built here is inherited by all of them instead of being
@@ -70,11 +71,19 @@ class CabinetActionBase(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super(CabinetActionBase, self).run(tmp, task_vars)
         del tmp  # no remote temp dir: nothing runs on the managed host
+        raw_error = raw_type_error(self.argument_spec, self._task.args)
+        if raw_error:
+            result.update(failed=True, msg="Invalid input: %s: %s" % raw_error, field=raw_error[0])
+            return result
         try:
             dummy, args = self.validate_argument_spec(argument_spec=self.argument_spec, **self.validation_rules)
         except AnsibleActionFail as exc:
             # The message names the option; no value is echoed, so a no_log value cannot leak here.
-            result.update(failed=True, msg=str(exc))
+            located = locate_element_error(self.argument_spec, self._task.args, str(exc))
+            if located:
+                result.update(failed=True, msg="Invalid input: %s: %s" % located, field=located[0])
+            else:
+                result.update(failed=True, msg=str(exc))
             return result
 
         warnings = []

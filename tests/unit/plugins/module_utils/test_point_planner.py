@@ -220,15 +220,18 @@ def test_ambiguous_name_fails_before_writing():
 
 
 def test_id_identifies_and_renames():
-    cabinet = FakeCabinet([{"id": "legacy-1", "name": "Old name"}])
-    changes, dummy = converge(cabinet, [{"id": "legacy-1", "name": "New name"}])
+    legacy = "0f8fad5b-d9cb-469f-a165-70867728950e"
+    cabinet = FakeCabinet([{"id": legacy, "name": "Old name"}])
+    changes, dummy = converge(cabinet, [{"id": legacy.upper(), "name": "New name"}])  # any case: ids are UUIDs
     assert changes[0].action == "update" and changes[0].fields == ["name"]
-    assert cabinet.points["legacy-1"]["name"] == "New name"
+    assert cabinet.points[legacy]["name"] == "New name"
 
 
 @pytest.mark.parametrize("specs,path", [
     ([{"name": "A"}, {"name": "A"}], "points[1].name"),
-    ([{"id": "x", "name": "A"}, {"id": "x", "name": "B"}], "points[1].id"),
+    ([{"id": "0f8fad5b-d9cb-469f-a165-70867728950e", "name": "A"},
+      {"id": "0F8FAD5B-D9CB-469F-A165-70867728950E", "name": "B"}], "points[1].id"),
+    ([{"id": "../../etc/passwd", "name": "A"}], "points[0].id"),
     ([{"address": "no name"}], "points[0].name"),
     ([{"name": "A"}, {"name": "B", "inn": "1111111111"}], "points[1].inn"),
     (["not a mapping"], "points[0]"),
