@@ -11,6 +11,8 @@ request can be checked by anyone, anywhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
@@ -32,26 +34,36 @@ class ActionModule(ActionBase):
         "registers_group": {"type": "str", "default": "registers"},
     }
 
-    def _render(self, read):
+    @staticmethod
+    def _render(templar, value):
         try:
-            return self._templar.template(read())
+            return templar.template(value)
         except AnsibleError as exc:
             # Undefined variables and template errors are the user's data problems: report them with the path.
-            return Unrenderable(str(exc.message if hasattr(exc, "message") else exc).splitlines()[0])
+            return Unrenderable(str(exc).splitlines()[0])
 
     def _controller_variables(self, task_vars):
-        return dict((name, self._render(lambda name=name: task_vars[name]))
+        return dict((name, self._render(self._templar, task_vars[name]))
                     for name in task_vars if isinstance(name, str) and name.startswith("modulkassa_"))
 
-    def _host_variables(self, hostvars, host, only=None):
-        try:
-            host_vars = hostvars[host]
-            names = [name for name in host_vars if isinstance(name, str) and name.startswith("modulkassa_")]
-        except AnsibleError as exc:
-            return {"modulkassa_register_points": Unrenderable(str(exc).splitlines()[0])}
-        if only is not None:
-            names = [name for name in names if name in only]
-        return dict((name, self._render(lambda name=name: host_vars[name])) for name in names)
+    def _host_variables(self, hostvars, host, controller_raw, only=None):
+        """The host's ``modulkassa_*`` variables, except those it shares with the controller (group_vars/all).
+
+        Untemplated values are compared first: templating the chain's whole point list once per register would
+        cost minutes on a big inventory, and a shared value is validated once, on the controller."""
+        raw = hostvars.raw_get(host)
+        if not isinstance(raw, Mapping):
+            return {}
+        templar = None
+        found = {}
+        for name in raw:
+            if not isinstance(name, str) or not name.startswith("modulkassa_") or (only is not None and name not in only):
+                continue
+            if name in controller_raw and (raw[name] is controller_raw[name] or raw[name] == controller_raw[name]):
+                continue
+            templar = templar or self._templar.copy_with_new_env(available_variables=raw)
+            found[name] = self._render(templar, raw[name])
+        return found
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -69,11 +81,11 @@ class ActionModule(ActionBase):
         register_set = set(register_hosts)
 
         controller = self._controller_variables(task_vars)
-        registers = dict((host, self._host_variables(hostvars, host)) for host in register_hosts)
+        registers = dict((host, self._host_variables(hostvars, host, task_vars)) for host in register_hosts)
         others = {}
         for host in groups.get("all") or []:
             if host not in register_set:
-                found = self._host_variables(hostvars, host, only=REGISTER_VARIABLES)
+                found = self._host_variables(hostvars, host, task_vars, only=REGISTER_VARIABLES)
                 if found:
                     others[host] = found
 
