@@ -1,0 +1,306 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Fleet as code, end to end: playbooks/site.yml and audit.yml against the emulator and real sshd registers,
+and the validation that guards them.
+
+* site.yml converges a fleet from empty (points, SSH registers, a register without SSH whose code goes to the
+  sealed file), a second run reports changed=0 on every host, audit.yml reports no change and writes nothing;
+  audit.yml from empty warns instead of failing, and after a change in the data it reports exactly that drift.
+* A corpus of bad fleet data, one case per rule: site.yml stops at validation with the field path, and the
+  emulator counts zero requests of any kind (the credentials are there; nothing uses them).
+* inventories/example passes validation without credentials and ansible-inventory --graph.
+
+Writes are counted over every login and the device API, not only the account's.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import stat
+import subprocess
+import sys
+import uuid
+
+import pytest
+import yaml
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SITE = os.path.join(REPO_ROOT, "playbooks", "site.yml")
+AUDIT = os.path.join(REPO_ROOT, "playbooks", "audit.yml")
+VALIDATE = os.path.join(REPO_ROOT, "playbooks", "validate.yml")
+EXAMPLE = os.path.join(REPO_ROOT, "inventories", "example")
+DEMO = ("demo@example.com", "demo-password-1")
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+POINTS_TASK = "modulkassa.pos.retail_points : Retail points are as declared (one call for the whole chain)"
+REGISTER_TASK = "modulkassa.pos.registers : The register serves its declared points"
+MANUAL_TASK = "modulkassa.pos.retail_points : Points of registers without SSH are active or have a pending code in the sealed file"
+VALIDATE_TASK = "The fleet data is valid"
+LIST_TASK = "modulkassa.pos.registers : List the cabinet's points once for every register of the play"
+
+
+def _env(cabinet):
+    return {"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": DEMO[1]}
+
+
+def _requests(cabinet, methods=None):
+    """Requests of every login (and the device API, and failed auth) since the last reset."""
+    return sum(n for per_login in cabinet.counters().values() for key, n in per_login.items()
+               if methods is None or key.split(" ", 1)[0] in methods)
+
+
+def _write_inventory(directory, files):
+    for relative, data in files.items():
+        path = os.path.join(directory, relative)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as out:
+            if isinstance(data, str):
+                out.write(data)
+            else:
+                yaml.safe_dump(data, out, allow_unicode=True, sort_keys=False)
+    return str(directory)
+
+
+def _point(cabinet, point_id):
+    with cabinet.api(*DEMO) as api:
+        response = api.get("/api/v1/retail-point/%s" % point_id)
+    return response.json() if response.status_code == 200 else None
+
+
+def _holder(point):
+    if (point.get("kktStatus") or "KKT_NOT_PLUGGED") == "KKT_NOT_PLUGGED":
+        return None
+    return (point.get("kkmInfo") or {}).get("serialNumber")
+
+
+def _by_host(run, task):
+    return dict((t["host"], t) for t in run.tasks if t["task"] == task)
+
+
+# ---- site.yml and audit.yml on the sandbox ----------------------------------------------------------------
+
+def _sandbox_fleet(tag, code_file):
+    tverskaya = {"name": "%s Тверская 1" % tag, "address": "г. Москва, ул. Тверская, д. 1", "phone": "+7 495 123-45-01",
+                 "inn": "7707083893", "kpp": "773601001", "tax_mode": "COMMON", "vat_tag": 1102,
+                 "fiscal_service_enabled": False}
+    points = [
+        tverskaya,
+        dict(tverskaya, name="%s Тверская 1, кафе" % tag, vat_tag=1103),
+        # Declared with its id (a point created elsewhere): reg02 refers to it by id.
+        {"id": str(uuid.uuid4()), "name": "%s Невский 28" % tag, "inn": "7814148471", "kpp": "781401001",
+         "tax_mode": "SIMPLIFIED", "vat_tag": 1105},
+        {"name": "%s Баумана 5" % tag, "phone": "8 (843) 200-05-05", "inn": "500100732259", "tax_mode": "PATENT",
+         "vat_tag": 1105},
+        {"name": "%s Киоск" % tag, "inn": "6663003127", "kpp": "666301001"},
+    ]
+    return {
+        "group_vars/all/fleet.yml": {
+            "modulkassa_points_purge": False,  # other tests' points live in the same account
+            "modulkassa_points": points,
+            "modulkassa_manual_registers": [{"name": "kiosk", "retail_points": [points[4]["name"]]}],
+            "modulkassa_code_file": code_file,
+        },
+        "host_vars/reg01.yml": {"modulkassa_register_points": [points[0]["name"], points[1]["name"]]},
+        "host_vars/reg02.yml": {"modulkassa_register_points": [points[2]["id"]]},
+        "host_vars/reg03.yml": {"modulkassa_register_points": [points[3]["name"]]},
+    }, points
+
+
+def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, registers, run_playbook, tmp_path):
+    tag = "Fleet-%s" % uuid.uuid4().hex[:6]
+    code_file = str(tmp_path / "sealed" / "codes.json")
+    files, points = _sandbox_fleet(tag, code_file)
+    with open(registers.inventory, encoding="utf-8") as handle:
+        files["registers.yml"] = handle.read()  # the register hosts (real sshd) with their agent paths
+    hosts = sorted(registers.hosts)  # reg01.. (the harness starts at least 4)
+    for host in hosts[3:]:
+        files["host_vars/%s.yml" % host] = {"modulkassa_register_points": []}  # serves nothing: what it holds is released
+    inventory = _write_inventory(tmp_path / "inventory", files)
+    env = _env(cabinet)
+
+    def digests():
+        return dict((host, registers.state_digest(host)) for host in hosts)
+
+    # 1. audit from empty: the points do not exist yet; the registers' bindings are predicted with a warning.
+    before = digests()
+    cabinet.reset_counters()
+    run = run_playbook(AUDIT, inventory=inventory, env=env)
+    assert run.rc == 0, run.output_tail()
+    assert _requests(cabinet, WRITE_METHODS) == 0, cabinet.counters()
+    assert digests() == before, "the audit touched a register"
+    assert run.result(POINTS_TASK)["summary"]["create"] == 5
+    tasks = _by_host(run, REGISTER_TASK)
+    for host in ("reg01", "reg02", "reg03"):
+        assert tasks[host]["status"] == "changed", tasks[host]
+        assert any("does not exist in the cabinet" in w for w in tasks[host]["result"]["warnings"]), tasks[host]
+    assert _by_host(run, MANUAL_TASK)["localhost"]["result"]["results"][0]["code_issued"] is True
+    assert not os.path.exists(os.path.dirname(code_file)), "the audit created the sealed file's directory"
+    assert run.stats["localhost"]["changed"] == 2, "only the points and the code to issue are drift"
+    # The registers' points came from one list of the cabinet for the whole play, not one per register.
+    assert [t["host"] for t in run.tasks if t["task"] == LIST_TASK] == ["reg01"]
+
+    # 2. converge from empty
+    run = run_playbook(SITE, inventory=inventory, env=env)
+    assert run.rc == 0, run.output_tail()
+    assert run.stats["localhost"]["changed"] >= 2 and all(run.stats[h]["changed"] == 1 for h in hosts[:3])
+    serial = registers.serial
+    ids = [_by_name(run, p["name"]) for p in points]
+    assert ids[2] == points[2]["id"]
+    actual = [_point(cabinet, i) for i in ids]
+    assert [_holder(p) for p in actual] == [serial("reg01"), serial("reg01"), serial("reg02"), serial("reg03"), None]
+    assert actual[0]["phone"] == "4951234501" and actual[1]["settings"]["defaultVatTag"] == 1103
+    assert actual[3]["inn"] == "500100732259" and not (actual[3]["settings"].get("egaisSettings") or {}).get("kpp")
+    # The register without SSH: a pending code, in the sealed file only.
+    assert actual[4]["posLinkToken"]
+    sealed = json.loads(open(code_file, encoding="utf-8").read())
+    assert sealed[points[4]["name"]]["code"] == actual[4]["posLinkToken"]
+    assert stat.S_IMODE(os.stat(code_file).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(os.path.dirname(code_file)).st_mode) == 0o700
+    assert actual[4]["posLinkToken"] not in run.stdout + run.stderr + json.dumps(run.tasks)
+
+    # 3. converge again: nothing to do anywhere
+    cabinet.reset_counters()
+    run = run_playbook(SITE, inventory=inventory, env=env)
+    assert run.rc == 0, run.output_tail()
+    assert dict((h, s["changed"]) for h, s in run.stats.items()) == dict((h, 0) for h in ["localhost"] + hosts)
+    assert _requests(cabinet, WRITE_METHODS) == 0, cabinet.counters()
+    assert json.loads(open(code_file, encoding="utf-8").read()) == sealed, "a pending code was replaced"
+
+    # 4. audit: no drift, no write, registers untouched
+    before = digests()
+    cabinet.reset_counters()
+    run = run_playbook(AUDIT, inventory=inventory, env=env)
+    assert run.rc == 0, run.output_tail()
+    assert dict((h, s["changed"]) for h, s in run.stats.items()) == dict((h, 0) for h in ["localhost"] + hosts)
+    assert _requests(cabinet, WRITE_METHODS) == 0 and digests() == before
+    assert _requests(cabinet) > 0, "the audit did not read the cabinet at all"
+
+    # 5. the data changes (a phone; Баумана 5 moves from reg03 to reg04): the audit names exactly that.
+    files["group_vars/all/fleet.yml"]["modulkassa_points"][0]["phone"] = "+7 495 765-43-21"
+    files["host_vars/reg03.yml"] = {"modulkassa_register_points": []}
+    files["host_vars/reg04.yml"] = {"modulkassa_register_points": [points[3]["name"]]}
+    _write_inventory(tmp_path / "inventory", files)
+    cabinet.reset_counters()
+    run = run_playbook(AUDIT, inventory=inventory, env=env)
+    assert run.rc == 0, run.output_tail()
+    expected = dict((h, 0) for h in hosts)
+    expected.update(localhost=1, reg03=1, reg04=1)
+    assert dict((h, s["changed"]) for h, s in run.stats.items()) == expected
+    plan = run.result(POINTS_TASK)["results"]
+    assert [(r["name"], r["changed_fields"]) for r in plan if r["action"] != "unchanged"] == [(points[0]["name"], ["phone"])]
+    moves = _by_host(run, REGISTER_TASK)
+    assert [a["action"] for a in moves["reg03"]["result"]["actions"]] == ["unbind"]
+    assert [(a["action"], a["previous_register"]) for a in moves["reg04"]["result"]["actions"]] == [("rebind", serial("reg03"))]
+    assert _requests(cabinet, WRITE_METHODS) == 0
+
+
+def _by_name(run, name):
+    return [r["id"] for r in run.result(POINTS_TASK)["results"] if r["name"] == name][0]
+
+
+# ---- bad data stops before any request ---------------------------------------------------------------------
+
+def _base_fleet():
+    points = [
+        {"name": "Shop 1", "address": "Moscow", "phone": "+7 495 123-45-67", "inn": "7707083893", "kpp": "773601001",
+         "tax_mode": "COMMON", "vat_tag": 1102},
+        {"name": "Shop 1 cafe", "inn": "7707083893", "kpp": "773601001"},
+        {"name": "Kazan 5", "inn": "500100732259", "tax_mode": "PATENT", "vat_tag": 1105},
+    ]
+    return {
+        "hosts.yml": {"all": {"children": {"registers": {"children": {"moscow": {"hosts": {
+            "reg01": {"ansible_host": "192.0.2.1"}, "reg02": {"ansible_host": "192.0.2.2"}}}, "kazan": {"hosts": {
+                "reg03": {"ansible_host": "203.0.113.3"}}}}}}}},
+        "group_vars/all/fleet.yml": {"modulkassa_points_purge": False, "modulkassa_points": points},
+        "host_vars/reg01.yml": {"modulkassa_register_points": ["Shop 1", "Shop 1 cafe"]},
+        "host_vars/reg02.yml": {"modulkassa_register_points": []},
+        "host_vars/reg03.yml": {"modulkassa_register_points": ["Kazan 5"]},
+    }
+
+
+def _points(files):
+    return files["group_vars/all/fleet.yml"]["modulkassa_points"]
+
+
+# One case per rule: (how the data is broken, the field path reported, a fragment of the message).
+BAD_FLEETS = {
+    "wrong-type": (lambda f: _points(f)[0].update(inn=7707083893), "modulkassa_points[0].inn", "must be a string"),
+    "unknown-key": (lambda f: _points(f)[1].update(adress="Moscow"), "modulkassa_points[1].adress",
+                    "did you mean 'address'"),
+    "inn-checksum": (lambda f: _points(f)[0].update(inn="7707083894"), "modulkassa_points[0].inn", "INN checksum"),
+    "kpp-format": (lambda f: _points(f)[1].update(kpp="7736-01"), "modulkassa_points[1].kpp", "9 characters"),
+    "phone": (lambda f: _points(f)[0].update(phone="+7 495 12"), "modulkassa_points[0].phone", "10-digit phone"),
+    "kpp-with-12-digit-inn": (lambda f: _points(f)[2].update(kpp="165501001"), "modulkassa_points[2].kpp",
+                              "must be empty when inn has 12 digits"),
+    "tax-mode": (lambda f: _points(f)[0].update(tax_mode="USN"), "modulkassa_points[0].tax_mode", "must be one of"),
+    "duplicate-name": (lambda f: _points(f).append({"id": str(uuid.uuid4()), "name": "Shop 1"}) or
+                       _points(f)[0].update(id=str(uuid.uuid4())), "modulkassa_points[3].name", "duplicate point name"),
+    "declared-twice-differently": (lambda f: _points(f).append(dict(_points(f)[2], vat_tag=1102)),
+                                   "modulkassa_points[3]", "declared twice with different attributes"),
+    "undeclared-point": (lambda f: f.update({"host_vars/reg02.yml": {"modulkassa_register_points": ["Kazan 6"]}}),
+                         "hosts.reg02.modulkassa_register_points[0]", "does not declare (did you mean 'Kazan 5'?)"),
+    "two-registers-one-point": (lambda f: f.update({"host_vars/reg02.yml": {"modulkassa_register_points": ["Kazan 5"]}}),
+                                "hosts.reg03.modulkassa_register_points[0]", "also served by hosts.reg02"),
+    "register-without-points": (lambda f: f.update({"host_vars/reg03.yml": {"modulkassa_register_point": ["Kazan 5"]}}),
+                                "hosts.reg03.modulkassa_register_point", "did you mean 'modulkassa_register_points'"),
+    "group-overrides-controller": (lambda f: f.update({"group_vars/kazan.yml": {"modulkassa_points": [_points(f)[2]]}}),
+                                   "hosts.reg03.modulkassa_points", "never be applied"),
+    "manual-register-without-code-file": (
+        lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_manual_registers=[
+            {"name": "tablet", "retail_points": ["Shop 1 cafe"]}]) or f["host_vars/reg01.yml"].update(
+            modulkassa_register_points=["Shop 1"]), "modulkassa_code_file", "is required when"),
+    "undefined-variable": (lambda f: f.update({"host_vars/reg02.yml": "modulkassa_register_points: \"{{ kazan_points }}\"\n"}),
+                           "hosts.reg02.modulkassa_register_points", "cannot be evaluated"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_FLEETS))
+def test_bad_fleet_fails_validation_with_the_path_and_no_request(case, cabinet, run_playbook, tmp_path):
+    mutate, path, fragment = BAD_FLEETS[case]
+    files = copy.deepcopy(_base_fleet())
+    mutate(files)
+    inventory = _write_inventory(tmp_path / "inventory", files)
+    cabinet.reset_counters()
+    run = run_playbook(SITE, inventory=inventory, env=_env(cabinet))  # credentials present: nothing may use them
+    assert run.rc != 0
+    assert [(t["task"], t["status"]) for t in run.tasks] == [(VALIDATE_TASK, "failed")], run.output_tail()
+    errors = dict((e["path"], e["message"]) for e in run.result(VALIDATE_TASK)["errors"])
+    assert path in errors, "expected %s, got %s" % (path, errors)
+    assert fragment in errors[path], errors[path]
+    assert path in run.result(VALIDATE_TASK)["msg"]
+    assert _requests(cabinet) == 0, cabinet.counters()
+
+
+def test_the_corpus_base_is_valid_and_validation_reads_nothing(cabinet, run_playbook, tmp_path):
+    """Each bad case differs from this valid fleet by one change, so its failure is that change's."""
+    inventory = _write_inventory(tmp_path / "inventory", _base_fleet())
+    cabinet.reset_counters()
+    run = run_playbook(VALIDATE, inventory=inventory, env=_env(cabinet))
+    assert run.rc == 0, run.output_tail()
+    assert run.result(VALIDATE_TASK)["errors"] == []
+    assert _requests(cabinet) == 0, cabinet.counters()
+
+
+# ---- the example chain -------------------------------------------------------------------------------------
+
+def test_example_inventory_is_valid_without_credentials(run_playbook):
+    run = run_playbook(VALIDATE, inventory=EXAMPLE)  # the harness passes no MODULKASSA_* variable
+    assert run.rc == 0, run.output_tail()
+    summary = run.result(VALIDATE_TASK)["summary"]
+    assert summary == {"points": 32, "points_absent": 0, "purge": False, "registers": 26, "manual_registers": 3,
+                       "bindings": 32, "points_without_register": []}
+
+
+def test_example_inventory_graph(ansible_env, tmp_path):
+    graph = subprocess.run([sys.executable, "-m", "ansible.cli.inventory", "-i", EXAMPLE, "--graph"], cwd=str(tmp_path),
+                           env=ansible_env, capture_output=True, text=True, timeout=120, check=False)
+    assert graph.returncode == 0 and "WARNING" not in graph.stderr, graph.stderr
+    lines = [line.strip(" |-") for line in graph.stdout.splitlines()]
+    for region in ("moscow", "saint_petersburg", "kazan", "yekaterinburg", "novosibirsk"):
+        assert "@%s:" % region in lines
+    assert "@registers:" in lines
+    assert len([line for line in lines if line and not line.startswith("@")]) == 26
