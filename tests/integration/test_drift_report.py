@@ -200,6 +200,15 @@ def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, regi
     run = estate.plan("--check", playbook=tmp_path / "missing.yml")
     assert run.rc == 1 and "no drift report was written" in run.stderr, _why(run)
 
+    # Apply mode again, releasing every binding (other tests share these registers): 2, "changed", unbinds listed.
+    estate.bindings = dict((host, []) for host in HOSTS)
+    run = estate.plan()
+    assert run.rc == 2, _why(run)
+    assert run.report["mode"] == "apply" and "| before | after |" in run.markdown
+    assert [(r["host"], [a["action"] for a in r["actions"]]) for r in run.report["registers"]] == [
+        (host, ["unbind"]) for host in HOSTS]
+    assert [_holder(cabinet, estate.names[k]) for k in "ABC"] == [None, None, None]
+
     # No secret in any report: not the cabinet password, not a code redeemed by a register, not the pending one.
     with sqlite3.connect(os.path.join(cabinet.data_dir, "cabinet.sqlite3")) as db:
         codes = [row[0] for row in db.execute("SELECT code FROM spent_codes")]
@@ -208,3 +217,64 @@ def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, regi
     reports = "".join(r.markdown + json.dumps(r.report, ensure_ascii=False) for r in estate.runs)
     for secret in [DEMO[1], pending] + codes:
         assert secret not in reports, "a secret reached a drift report"
+
+
+def test_plan_runs_the_collections_audit_playbook_by_default(cabinet, registers, ansible_env, run_playbook, tmp_path):
+    """modulkassa.pos.audit (validate -> points -> registers, in check mode) through the wrapper's default."""
+    tag = "Audit-%s" % uuid.uuid4().hex[:6]
+    points = [{"name": "%s Тверская 1" % tag, "phone": "+7 495 123-45-01", "inn": "7707083893", "kpp": "773601001"},
+              {"name": "%s Невский 28" % tag, "tax_mode": "SIMPLIFIED", "vat_tag": 1105},
+              {"name": "%s Баумана 5" % tag},  # declared, served by no register yet
+              {"name": "%s Киоск" % tag}]  # a register without SSH: a pending code in the sealed file
+    fleet = {"modulkassa_points_purge": False, "modulkassa_points": points,
+             "modulkassa_manual_registers": [{"name": "kiosk", "retail_points": [points[3]["name"]]}],
+             "modulkassa_code_file": str(tmp_path / "sealed" / "codes.json")}
+    bindings = {"reg01": [points[0]["name"]], "reg02": [points[1]["name"]]}
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "host_vars").mkdir()
+    (inventory / "registers.yml").write_text(Path(registers.inventory).read_text(), encoding="utf-8")
+
+    def write_data():
+        (inventory / "group_vars" / "all" / "fleet.yml").write_text(yaml.safe_dump(fleet, allow_unicode=True), encoding="utf-8")
+        for host in registers.hosts:  # the registers this test does not use serve nothing (their bindings are released)
+            (inventory / "host_vars" / ("%s.yml" % host)).write_text(yaml.safe_dump(
+                {"modulkassa_register_points": bindings.get(host, [])}, allow_unicode=True), encoding="utf-8")
+
+    write_data()
+    env = {"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": DEMO[1]}
+    converge = run_playbook(str(REPO_ROOT / "playbooks" / "site.yml"), inventory=str(inventory), env=env)
+    assert converge.rc == 0, converge.output_tail()
+
+    plan_env = dict(ansible_env, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""), **env)
+
+    def plan(name):
+        workdir = tmp_path / name
+        workdir.mkdir()
+        process = subprocess.run([str(PLAN), "-i", str(inventory)], cwd=workdir, env=plan_env, capture_output=True,
+                                 text=True, timeout=240, check=False)
+        report = workdir / "drift-report" / "drift-report.json"  # the default report directory, under the cwd
+        return process, (json.loads(report.read_text()) if report.exists() else {})
+
+    process, report = plan("clean")
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-2000:]
+    assert report["playbook"].endswith("audit.yml") and report["mode"] == "check" and report["status"] == "no_drift"
+
+    points[0]["phone"] = "+7 495 123-45-99"
+    bindings["reg02"] = [points[1]["name"], points[2]["name"]]
+    write_data()
+    cabinet.reset_counters()
+    process, report = plan("drift")
+    assert process.returncode == 2, process.stdout[-3000:] + process.stderr[-2000:]
+    assert cabinet.writes(DEMO[0]) == 0
+    assert report["summary"]["changes"] == 2
+    assert [(p["name"], p["changes"]) for p in report["retail_points"]] == [
+        (points[0]["name"], {"phone": {"before": "4951234501", "after": "4951234599"}})]
+    assert [(r["host"], r["changes"]["retail_points"]["after"]) for r in report["registers"]] == [
+        ("reg02", sorted([points[1]["name"], points[2]["name"]]))]
+
+    # Leave the shared registers as found: no binding of this test's points.
+    bindings.clear()
+    write_data()
+    release = run_playbook(str(REPO_ROOT / "playbooks" / "registers.yml"), inventory=str(inventory), env=env)
+    assert release.rc == 0, release.output_tail()
