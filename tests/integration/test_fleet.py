@@ -10,7 +10,8 @@ and the validation that guards them.
   audit.yml from empty warns instead of failing, and after a change in the data it reports exactly that drift.
 * A corpus of bad fleet data, one case per rule: site.yml stops at validation with the field path, and the
   emulator counts zero requests of any kind (the credentials are there; nothing uses them).
-* inventories/example passes validation without credentials and ansible-inventory --graph.
+* inventories/example passes validation (run as modulkassa.pos.validate) without credentials, and
+  ansible-inventory --graph.
 
 Writes are counted over every login and the device API, not only the account's.
 """
@@ -287,10 +288,15 @@ def test_the_corpus_base_is_valid_and_validation_reads_nothing(cabinet, run_play
 
 # ---- the example chain -------------------------------------------------------------------------------------
 
-def test_example_inventory_is_valid_without_credentials(run_playbook):
-    run = run_playbook(VALIDATE, inventory=EXAMPLE)  # the harness passes no MODULKASSA_* variable
-    assert run.rc == 0, run.output_tail()
-    summary = run.result(VALIDATE_TASK)["summary"]
+def test_example_inventory_is_valid_without_credentials(ansible_env, tmp_path):
+    """By the installed name (modulkassa.pos.validate), as a chain runs it; no MODULKASSA_* variable is set."""
+    results = tmp_path / "results.jsonl"
+    env = dict(ansible_env, MK_TEST_RESULTS=str(results))
+    run = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", EXAMPLE, "modulkassa.pos.validate"],
+                         cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    records = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    summary = [r for r in records if r.get("task") == VALIDATE_TASK][0]["result"]["summary"]
     assert summary == {"points": 32, "points_absent": 0, "purge": False, "registers": 26, "manual_registers": 3,
                        "bindings": 32, "points_without_register": []}
 
