@@ -34,10 +34,11 @@ CALLBACK_DIR = Path(__file__).resolve().parent / "callback_plugins"
 MOLECULE = VENV_BIN / "molecule"
 DEMO = ("demo@example.com", "demo-password-1")
 
-# What the tests look for in the records, so that a scenario cannot pass by doing nothing: the check-mode
-# guard of extensions/molecule/shared/check_mode_end.yml (by task name), and the collection's two
+# What the tests look for in the records, so that a scenario cannot pass by doing nothing: the two check-mode
+# guards of extensions/molecule/shared/check_mode_end.yml (by task name), and the collection's two
 # converging plugins (by action, whichever role or playbook runs them).
-CHECK_GUARD = "Nothing would change and nothing was written"
+CHANGE_GUARD = "No result predicts a change"
+WRITE_GUARD = "Nothing was written to the cabinet"
 POINTS_ACTION = "modulkassa.pos.retail_points"
 REGISTER_ACTION = "modulkassa.pos.register"
 
@@ -98,7 +99,7 @@ class Molecule:
         return self.ephemeral / "sandbox"
 
     def cabinet_url(self) -> str:
-        with open(self.ephemeral / "inventory" / "sandbox-cabinet.yml", encoding="utf-8") as handle:
+        with open(self.ephemeral / "inventory" / "sandbox" / "cabinet.yml", encoding="utf-8") as handle:
             return yaml.safe_load(handle)["all"]["vars"]["modulkassa_url"]
 
     def stop_sandbox(self) -> None:
@@ -134,10 +135,11 @@ def test_molecule_test_all(molecule):
     assert sorted(t["host"] for t in binds if t["status"] == "changed") == ["reg01", "reg02"], binds
     assert all(t["status"] in ("ok", "changed") for t in points + binds), points + binds
 
-    # One check step per scenario, each ending in the guard (check mode only: skipped in converge and
+    # One check step per scenario, each ending in the guards (check mode only: skipped in converge and
     # idempotence), which asserted no predicted change and no cabinet write.
-    guards = [t["status"] for t in molecule.tasks(CHECK_GUARD)]
-    assert guards.count("ok") == 2 and set(guards) == {"ok", "skipped"}, guards
+    for guard in (CHANGE_GUARD, WRITE_GUARD):
+        statuses = [t["status"] for t in molecule.tasks(guard)]
+        assert sorted(statuses) == ["ok"] * 2 + ["skipped"] * 4, (guard, statuses)
 
     # destroy ran: the sandbox of this run is gone.
     assert not molecule.sandbox.exists()
@@ -166,14 +168,17 @@ def test_molecule_check_after_converge(molecule):
                        "ANSIBLE_COLLECTIONS_PATH": str(REPO_ROOT / ".tmp/molecule-collections"),
                        "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": DEMO[1]})
         assert drifted.returncode != 0, tail(drifted)
-        guard = molecule.tasks(CHECK_GUARD)
+        guard = molecule.tasks(CHANGE_GUARD)
         assert [t["status"] for t in guard] == ["failed"], tail(drifted)
-        assert "localhost" in guard[0]["result"]["msg"], guard  # names the host whose run predicted a change
+        # It names the host and the point that would change.
+        messages = [item["msg"] for item in guard[0]["result"]["results"] if item.get("evaluated_to") is False]
+        assert messages == ['localhost: the check run after converge predicts changes to ["%s"]' % point["name"]], guard
         assert _writes(api) == writes_before
 
     check = molecule.run("check", "-s", "retail_points")
     assert check.returncode == 0, tail(check)
-    assert [t["status"] for t in molecule.tasks(CHECK_GUARD)] == ["skipped", "ok"], tail(check)
+    for guard in (CHANGE_GUARD, WRITE_GUARD):
+        assert [t["status"] for t in molecule.tasks(guard)] == ["skipped", "ok"], tail(check)
     # check_sequence: converge repaired the drift (a change), then the --check converge predicted none.
     assert [t["status"] for t in molecule.tasks(action=POINTS_ACTION)] == ["changed", "ok"], tail(check)
     # The default scenario's check_sequence ends in destroy.
