@@ -200,6 +200,24 @@ def canonical_actual(point):
     return result
 
 
+def with_implied_fields(desired, actual, path_prefix=""):
+    """``desired`` plus what it implies given the cabinet's canonical ``actual``; raises on a contradiction.
+
+    A 12-digit INN (an individual entrepreneur) allows no KPP, and the cabinet refuses a change that leaves both
+    (``kpp-not-allowed``). A point whose declared INN becomes 12 digits, with ``kpp`` not declared, has its KPP
+    cleared too (the diff shows it). The reverse cannot be implied: a KPP declared for a point whose INN in the
+    cabinet has 12 digits is an error naming the KPP, found before any write.
+    """
+    inn = desired["inn"] if "inn" in desired else actual.get("inn") or ""
+    if len(inn) == 12:
+        if desired.get("kpp"):
+            raise PointInputError(path_prefix + "kpp", "must be empty: the point's INN in the cabinet has 12 digits (an "
+                                  "individual entrepreneur has no KPP); declare the inn too if it changes")
+        if "inn" in desired and "kpp" not in desired and actual.get("kpp"):
+            desired = dict(desired, kpp="")
+    return desired
+
+
 def changed_fields(desired, actual):
     """Managed fields whose declared value differs from the cabinet's, in a stable order."""
     return [field for field in MANAGED_FIELDS if field in desired and desired[field] != actual.get(field)]

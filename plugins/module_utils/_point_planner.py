@@ -31,6 +31,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     changed_fields,
     is_point_id,
     point_id_for,
+    with_implied_fields,
 )
 
 CREATE, UPDATE, DELETE, UNCHANGED, ABSENT = "create", "update", "delete", "unchanged", "absent"
@@ -183,6 +184,7 @@ def plan_points(normalized, actual_points, login, purge=False):
             new_id = spec_id or point_id_for(login, desired["name"])
             changes.append(PointChange(CREATE, name, new_id, desired, None, sorted(desired), source))
             continue
+        desired = with_implied_fields(desired, canonical_actual(current), source + "." if source else "")
         fields = changed_fields(desired, canonical_actual(current))
         changes.append(PointChange(UPDATE if fields else UNCHANGED, name, current["id"], desired, current, fields, source))
     if purge:
@@ -221,10 +223,11 @@ def _create(client, change):
         # The id exists: an earlier attempt committed before its answer was lost, or a concurrent run
         # created the same point (same uuid5). Converge the existing point instead of duplicating it.
         current = client.get_point(change.id)
-        fields = changed_fields(change.desired, canonical_actual(current))
+        desired = with_implied_fields(change.desired, canonical_actual(current))
+        fields = changed_fields(desired, canonical_actual(current))
         if not fields:
             return current
-        return client.update_point(change.id, api_body({f: change.desired[f] for f in fields}))
+        return client.update_point(change.id, api_body({f: desired[f] for f in fields}))
 
 
 def _delete(client, change):
@@ -244,7 +247,7 @@ def _write(client, change):
             _delete(client, change)
             change.point = None
         change.outcome = "done"
-    except CabinetError as exc:
+    except (CabinetError, PointInputError) as exc:  # PointInputError: a point raced into existence contradicts it
         change.outcome = "failed"
         change.error = str(exc)
 

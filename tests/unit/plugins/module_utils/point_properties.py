@@ -1,0 +1,223 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Hypothesis strategies and the convergence property of the point planner (issue 6).
+
+Shared by ``test_point_planner_properties.py`` (an in-memory cabinet, many examples) and
+``tests/integration/test_planner_properties_emulator.py`` (the real emulator, a few examples). Not a test module.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import uuid
+
+from hypothesis import strategies as st
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
+    CabinetConflict,
+    CabinetNotFound,
+    CabinetValidationError,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
+    MANAGED_FIELDS,
+    PointInputError,
+    canonical_actual,
+    canonical_desired,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
+    apply_plan,
+    normalize_specs,
+    plan_points,
+)
+
+LOGIN = "ops@example.com"
+NAMES = ["Shop %d" % i for i in range(6)] + ["Магазин «Центр»", "Tverskaya 1 / корп. 2"]
+# The same value in the forms users write it, so the canonical model is exercised too.
+PHONES = ["+7 912 345-67-89", "8 (912) 345 67 89", "9123456789", "+7 (495) 123-45-67", ""]
+INNS = ["7707083893", "500100732259", "7736050003", ""]
+KPPS = ["773601001", "7736ab001", ""]  # lower case: the model upper-cases KPP letters
+TAX_MODES = ["COMMON", "common", "PATENT", "SIMPLIFIED"]
+VAT_TAGS = [1102, 1105, 1107]
+ADDRESSES = ["Moscow, Tverskaya 1", "Казань, Баумана 5", "  padded  ", ""]
+
+ATTRIBUTES = {
+    "address": st.sampled_from(ADDRESSES),
+    "phone": st.sampled_from(PHONES),
+    "inn": st.sampled_from(INNS),
+    "kpp": st.sampled_from(KPPS),
+    "tax_mode": st.sampled_from(TAX_MODES),
+    "vat_tag": st.sampled_from(VAT_TAGS),
+    "fiscal_service_enabled": st.booleans(),
+}
+
+
+def _consistent(spec):
+    """A 12-digit INN allows no KPP (the model rejects it: bad input is another test's job)."""
+    if len(spec.get("inn") or "") == 12 and spec.get("kpp"):
+        spec = dict(spec)
+        spec["kpp"] = ""
+    return spec
+
+
+def _attributes(kpps):
+    return dict(ATTRIBUTES, kpp=st.sampled_from(kpps))
+
+
+@st.composite
+def declared_point(draw, name, kpps=KPPS):
+    spec = {"name": name}
+    attributes = _attributes(kpps)
+    for field in draw(st.sets(st.sampled_from(sorted(attributes)))):
+        spec[field] = draw(attributes[field])
+    if draw(st.integers(0, 5)) == 0:
+        spec["state"] = "absent"
+    return _consistent(spec)
+
+
+@st.composite
+def desired_points(draw, kpps=KPPS):
+    """``kpps``: the KPP values to draw from (the emulator takes digits only; the model also takes letters)."""
+    names = draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=6))
+    return [draw(declared_point(name, kpps)) for name in names]
+
+
+@st.composite
+def cabinet_point(draw, name, kpps=KPPS):
+    """A point as the cabinet returns it (attributes nested, phone in 10 digits or as someone typed it)."""
+    spec = _consistent(dict((field, draw(strategy)) for field, strategy in _attributes(kpps).items()))
+    settings = {"defaultTaxMode": spec["tax_mode"].upper(), "defaultVatTag": spec["vat_tag"],
+                "fiscalServiceEnabled": spec["fiscal_service_enabled"]}
+    if spec["kpp"]:
+        settings["egaisSettings"] = {"kpp": spec["kpp"]}
+    return {"id": str(draw(st.uuids())), "name": name, "address": spec["address"].strip() or None,
+            "phone": canonical_desired({"phone": spec["phone"]}).get("phone") or None, "inn": spec["inn"] or None,
+            "settings": settings, "posLinkToken": None, "kktStatus": "KKT_NOT_PLUGGED", "kkmInfo": None}
+
+
+@st.composite
+def actual_points(draw, kpps=KPPS):
+    names = draw(st.lists(st.sampled_from(NAMES), unique=True, max_size=6))
+    return [draw(cabinet_point(name, kpps)) for name in names]
+
+
+def _deep_merge(base, patch):
+    merged = copy.deepcopy(base)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _check_kpp_allowed(method, point):
+    """The cabinet's cross-field rule: a 12-digit INN allows no KPP (400 kpp-not-allowed)."""
+    kpp = ((point.get("settings") or {}).get("egaisSettings") or {}).get("kpp")
+    if len(point.get("inn") or "") == 12 and kpp:
+        raise CabinetValidationError("%s: the cabinet rejected the request (400 kpp-not-allowed)" % method, status=400,
+                                     code="kpp-not-allowed")
+
+
+class InMemoryCabinet(object):
+    """The cabinet API's semantics for points (as docs/architecture.md describes them), in memory."""
+
+    def __init__(self, points=()):
+        self.points = dict((p["id"], copy.deepcopy(p)) for p in points)
+        self.writes = 0
+        self._lock = threading.Lock()
+
+    def list_points(self):
+        with self._lock:
+            return [copy.deepcopy(p) for p in self.points.values()]
+
+    def get_point(self, point_id):
+        with self._lock:
+            if point_id not in self.points:
+                raise CabinetNotFound("GET: not found", status=404)
+            return copy.deepcopy(self.points[point_id])
+
+    def create_point(self, body):
+        with self._lock:
+            self.writes += 1
+            if body["id"] in self.points:
+                raise CabinetConflict("POST: retail-point-already-exists", status=409)
+            point = _deep_merge({"kktStatus": "KKT_NOT_PLUGGED", "posLinkToken": None, "kkmInfo": None,
+                                 "settings": {}}, body)
+            _check_kpp_allowed("POST", point)
+            self.points[body["id"]] = point
+            return copy.deepcopy(point)
+
+    def update_point(self, point_id, partial):
+        with self._lock:
+            self.writes += 1
+            if point_id not in self.points:
+                raise CabinetNotFound("PUT: not found", status=404)
+            point = _deep_merge(self.points[point_id], partial)
+            _check_kpp_allowed("PUT", point)
+            self.points[point_id] = point
+            return copy.deepcopy(point)
+
+    def delete_point(self, point_id):
+        with self._lock:
+            self.writes += 1
+            if self.points.pop(point_id, None) is None:
+                raise CabinetNotFound("DELETE: not found", status=404)
+
+
+def converge(client, desired, purge, actual=None, check_mode=False, login=LOGIN):
+    """plan + apply against ``client``; ``actual`` defaults to the client's whole list.
+
+    Returns the changes, or the PointInputError of a declaration that contradicts the cabinet (a KPP for a point
+    whose INN there has 12 digits): such a plan must fail before any write, naming the field."""
+    try:
+        changes = plan_points(normalize_specs(desired), client.list_points() if actual is None else actual, login,
+                              purge=purge)
+    except PointInputError as exc:
+        assert exc.path.endswith(".kpp"), exc
+        return exc
+    failed = apply_plan(changes, client, check_mode=check_mode, concurrency=4)
+    assert not failed, [(c.name, c.error) for c in failed]
+    return changes
+
+
+def assert_converged(desired, purge, before, after):
+    """``after`` (the cabinet's points) is what ``desired`` declares, given what was ``before``."""
+    by_name = {}
+    for point in after:
+        by_name.setdefault(point["name"], []).append(point)
+    assert all(len(points) == 1 for points in by_name.values()), "duplicate names: %s" % sorted(by_name)
+    declared = dict((spec["name"], spec) for spec in desired)
+    for name, spec in declared.items():
+        if spec.get("state") == "absent":
+            assert name not in by_name, "%s should be absent" % name
+            continue
+        assert name in by_name, "%s should exist" % name
+        want = canonical_desired(spec)
+        got = canonical_actual(by_name[name][0])
+        assert dict((f, got[f]) for f in want) == want, "%s: %s != %s" % (name, got, want)
+    untouched = dict((p["name"], p) for p in before if p["name"] not in declared)
+    if purge:
+        assert set(by_name) <= set(declared), "purge left %s" % sorted(set(by_name) - set(declared))
+    else:
+        for name, point in untouched.items():
+            assert by_name.get(name) == [point], "an undeclared point was touched: %s" % name
+
+
+def predicted_equals_applied(predicted_changes, applied_changes):
+    """Check mode's predicted point of every change has the managed fields the real write produced."""
+    applied = dict((c.name, c) for c in applied_changes)
+    for change in predicted_changes:
+        real = applied[change.name]
+        assert change.action == real.action, change.name
+        if change.point is None or real.point is None:
+            assert change.point is None and real.point is None, change.name
+            continue
+        assert canonical_actual(change.point) == canonical_actual(real.point), change.name
+        assert dict((f, change.after().get(f)) for f in MANAGED_FIELDS) == dict((f, real.after().get(f)) for f in MANAGED_FIELDS)
+
+
+def fresh_tag():
+    return uuid.uuid4().hex[:8]

@@ -1,0 +1,94 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Property (issue 6): for random desired and actual sets of points, plan then apply makes the cabinet equal the
+declaration, planning again yields nothing, and check mode predicts exactly what apply does.
+
+Against an in-memory cabinet with the API's semantics (409 on an existing id, deep-merged PUT); the same property
+runs a few examples against the real emulator in tests/integration/test_planner_properties_emulator.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from point_properties import (  # noqa: E402
+    LOGIN,
+    InMemoryCabinet,
+    actual_points,
+    assert_converged,
+    converge,
+    desired_points,
+    predicted_equals_applied,
+)
+
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, point_id_for  # noqa: E402
+
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(desired=desired_points(), actual=actual_points(), purge=st.booleans())
+def test_plan_then_apply_converges_and_replanning_is_empty(desired, actual, purge):
+    cabinet = InMemoryCabinet(actual)
+    predicted = converge(InMemoryCabinet(actual), desired, purge, check_mode=True)
+    applied = converge(cabinet, desired, purge)
+    if isinstance(applied, PointInputError):  # the declaration contradicts the cabinet: refused, nothing written
+        assert isinstance(predicted, PointInputError) and cabinet.writes == 0
+        return
+    assert_converged(desired, purge, actual, cabinet.list_points())
+    predicted_equals_applied(predicted, applied)
+
+    writes = cabinet.writes
+    again = converge(cabinet, desired, purge)
+    assert [c for c in again if c.changed] == [], [(c.name, c.action, c.fields) for c in again if c.changed]
+    assert cabinet.writes == writes
+
+
+@SETTINGS
+@given(desired=desired_points(), actual=actual_points(), lost=st.data())
+def test_a_create_whose_answer_was_lost_converges_on_the_retry(desired, actual, lost):
+    """Some creates commit and then "fail" (as a dropped answer would); a second run converges, no duplicate."""
+    cabinet = InMemoryCabinet(actual)
+    declared_names = [spec["name"] for spec in desired if spec.get("state") != "absent"]
+    committed = lost.draw(st.lists(st.sampled_from(declared_names), unique=True)) if declared_names else []
+    for spec in desired:
+        if spec["name"] in committed and not any(p["name"] == spec["name"] for p in actual):
+            body = {"id": point_id_for(LOGIN, spec["name"]), "name": spec["name"]}
+            cabinet.create_point(copy.deepcopy(body))  # the write landed; the run that made it never knew
+    if not isinstance(converge(cabinet, desired, purge=False), PointInputError):
+        assert_converged(desired, False, actual, cabinet.list_points())
+
+
+# Two examples the emulator property found (a 12-digit INN allows no KPP, and the cabinet checks it across fields).
+
+def _legal_entity(point_id="0f8fad5b-d9cb-469f-a165-70867728950e"):
+    return {"id": point_id, "name": "Shop 1", "inn": "7707083893", "settings": {"egaisSettings": {"kpp": "773601001"}}}
+
+
+def test_an_inn_that_becomes_12_digits_clears_the_kpp_it_no_longer_allows():
+    cabinet = InMemoryCabinet([_legal_entity()])
+    changes = converge(cabinet, [{"name": "Shop 1", "inn": "500100732259"}], purge=False)
+    assert changes[0].fields == ["inn", "kpp"]
+    assert (changes[0].before()["kpp"], changes[0].after()["kpp"]) == ("773601001", "")
+    assert canonical_of(cabinet, "Shop 1")["kpp"] == ""
+
+
+def test_a_kpp_for_an_individual_entrepreneur_in_the_cabinet_is_refused_before_any_write():
+    cabinet = InMemoryCabinet([dict(_legal_entity(), inn="500100732259", settings={})])
+    refused = converge(cabinet, [{"name": "Shop 0"}, {"name": "Shop 1", "kpp": "773601001"}], purge=False)
+    assert isinstance(refused, PointInputError) and refused.path == "points[1].kpp"
+    assert cabinet.writes == 0
+
+
+def canonical_of(cabinet, name):
+    from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_actual
+    return canonical_actual([p for p in cabinet.list_points() if p["name"] == name][0])
