@@ -109,10 +109,20 @@ def warm_default_ssl_context():
         pass  # the client will raise the error where a task can report it
 
 
+# What a hostile or broken server could use, through an excerpt of its answer, to rewrite the user's terminal or
+# a CI log: C0/C1 controls (ESC sequences, CR, NUL), zero-width and bidi-override characters. \t and \n stay.
+_UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _printable(text):
+    return _UNPRINTABLE_RE.sub(lambda match: "\\u%04x" % ord(match.group()), text)
+
+
 class CabinetError(Exception):
-    """Any failure of a cabinet call. ``str(err)`` is redacted and safe to show to the user."""
+    """Any failure of a cabinet call. ``str(err)`` is redacted, printable and safe to show to the user."""
 
     def __init__(self, message, status=None, code=None, method=None, path=None):
+        message = _printable(str(message))
         super(CabinetError, self).__init__(message)
         self.message = message
         self.status = status
@@ -641,30 +651,58 @@ class CabinetClient(object):
             raise CabinetArgumentError("a retail point id must be a non-empty string, got %r" % (point_id,))
         return _POINT_PATH + quote(str(point_id), safe="")
 
+    @staticmethod
+    def _checked_point(method, path, item, where="the answer"):
+        """``item`` if it is shaped like a retail point; a wrong shape must fail, never be planned against."""
+        problem = _point_problem(item)
+        if problem:
+            raise CabinetProtocolError("%s %s: %s is not a retail point (%s)" % (method, path, where, problem),
+                                       method=method, path=path)
+        return item
+
     def list_points(self):
-        """All the account's retail points (``GET /api/v1/retail-points``, a JSON array)."""
-        return self._call("GET", _POINTS_PATH, expect=list)
+        """All the account's retail points (``GET /api/v1/retail-points``, a JSON array of point objects)."""
+        points = self._call("GET", _POINTS_PATH, expect=list)
+        for index, item in enumerate(points):
+            self._checked_point("GET", _POINTS_PATH, item, "item %d of the answer" % index)
+        return points
 
     def get_point(self, point_id):
         """One point; CabinetNotFound if absent (or another account's)."""
-        return self._call("GET", self._point_path(point_id), expect=dict)
+        path = self._point_path(point_id)
+        return self._checked_point("GET", path, self._call("GET", path, expect=dict))
 
     def create_point(self, body):
         """Create a point; ``body["id"]`` (client-chosen) is required, so the POST is retried safely (D4, D5)."""
         if not _has_client_id(body):
             raise CabinetArgumentError("create_point needs a body with a client-chosen 'id' (docs/architecture.md D4, D5)")
-        return self._call("POST", _POINTS_PATH, body=body, retry_safe=True, expect=dict)
+        return self._checked_point("POST", _POINTS_PATH, self._call("POST", _POINTS_PATH, body=body, retry_safe=True, expect=dict))
 
     def update_point(self, point_id, partial):
         """Partial update (deep-merged into ``settings`` by the cabinet); returns the point."""
         path = self._point_path(point_id)
         if not isinstance(partial, dict):
             raise CabinetArgumentError("update_point needs a dict of the fields to change, got %s" % type(partial).__name__)
-        return self._call("PUT", path, body=partial, expect=dict)
+        return self._checked_point("PUT", path, self._call("PUT", path, body=partial, expect=dict))
 
     def delete_point(self, point_id):
         """Delete a point (204 or 200); CabinetNotFound if absent, CabinetConflict if the cabinet forbids it."""
         self._call("DELETE", self._point_path(point_id), parse=False)
+
+
+def _point_problem(item):
+    """Why ``item`` is not a retail point as the cabinet returns them (an object with a string id and name), or None."""
+    if not isinstance(item, dict):
+        return "a JSON %s, not an object" % _json_type_name(item)
+    point_id = item.get("id")
+    if not isinstance(point_id, str) or not point_id.strip():
+        return "its id is %s, not a non-empty string" % ("missing" if point_id is None else "a JSON " + _json_type_name(point_id))
+    if not isinstance(item.get("name"), str):
+        return "its name is %s, not a string" % ("missing" if item.get("name") is None else "a JSON " + _json_type_name(item["name"]))
+    for key in ("settings", "kkmInfo"):
+        if item.get(key) is not None and not isinstance(item[key], dict):
+            return "its %s is a JSON %s, not an object" % (key, _json_type_name(item[key]))
+    return None
 
 
 def _type_name(expected):
