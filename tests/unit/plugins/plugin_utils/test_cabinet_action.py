@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, modulkassa.pos developers
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""plain_arguments: the task's tagged arguments become plain data before validation (bench/: 10,000 points)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import plain_arguments
+
+Origin = pytest.importorskip("ansible._internal._datatag._tags").Origin  # data tagging: ansible-core 2.19+
+
+
+def _types(value):
+    if isinstance(value, dict):
+        return [type(value)] + [t for v in value.values() for t in _types(v)]
+    if isinstance(value, list):
+        return [type(value)] + [t for v in value for t in _types(v)]
+    return [type(value)]
+
+
+def test_tagged_values_become_plain_equal_data():
+    tagged = Origin(path="/inventory/group_vars/all.yml", line_num=3).tag({
+        "points": [Origin(path="/x.yml").tag({"name": Origin(path="/x.yml").tag("Shop 1"), "vat_tag": 1102,
+                                               "fiscal_service_enabled": True, "kpp": None})],
+        "purge": False, "concurrency": 8,
+    })
+    assert any(t.__module__.startswith("ansible") for t in _types(tagged))  # the premise: Ansible's own types
+    plain = plain_arguments(tagged)
+    assert plain == tagged
+    assert set(_types(plain)) <= {dict, list, str, int, bool, type(None)}
+
+
+def test_values_json_cannot_carry_keep_the_original_path():
+    args = {"when": datetime.date(2026, 11, 24), "name": "Shop 1"}
+    plain = plain_arguments(args)
+    assert plain == args and plain["when"] is args["when"]
