@@ -11,8 +11,10 @@ register among reachable ones, a run killed after issuing a code, and secrets ab
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -52,6 +54,11 @@ def _holder(cabinet, point_id):
     if (point.get("kktStatus") or "KKT_NOT_PLUGGED") == "KKT_NOT_PLUGGED":
         return None
     return (point.get("kkmInfo") or {}).get("serialNumber")
+
+
+def _points_named(cabinet, prefix):
+    with cabinet.api(*DEMO) as api:
+        return [p for p in api.get("/api/v1/retail-points").json() if p["name"].startswith(prefix)]
 
 
 def _bind_play(wanted, state="bound", exclusive=False, extra=None):
@@ -194,21 +201,62 @@ def test_run_killed_after_issuing_the_code_recovers(cabinet, registers, run_play
     assert answer.status_code in (404, 409)
 
 
-def test_no_secret_in_verbose_output(cabinet, registers, run_playbook):
-    names, ids = _create_points(cabinet, 3, "Secret-%s" % uuid.uuid4().hex[:6])
+def test_no_secret_in_verbose_output(cabinet, registers, run_playbook, tmp_path):
+    """A full run at -vvvv with --diff and the drift report (issue 6): points converged, a sealed code issued,
+    three registers bound. The output, the per-task results and the report are grepped for the cabinet password
+    (and its Basic token), every activation code the cabinet issued and every device credential: zero hits.
+    Credential files are 0600, and the code reached the agent on stdin: the command -vvvv shows is a bare
+    ``<agent> activate``."""
+    tag = "Secret-%s" % uuid.uuid4().hex[:6]
+    names = ["%s %d" % (tag, i) for i in range(3)]
+    manual = "%s manual" % tag
+    code_file, report_dir = tmp_path / "codes.json", tmp_path / "report"
     wanted = {"reg01": [names[0]], "reg02": [names[1]], "reg03": [names[2]]}
-    run = _run(run_playbook, registers, cabinet, wanted, verbosity=4)
-    assert run.rc == 0, run.stdout[-3000:]
+    playbook = yaml.safe_dump([
+        {"name": "points", "hosts": "localhost", "gather_facts": False, "tasks": [
+            {"name": "points", "modulkassa.pos.retail_points": {"points": [{"name": n, "inn": "7707083893"}
+                                                                          for n in names + [manual]]}},
+            {"name": "sealed", "modulkassa.pos.retail_point": {"name": manual, "state": "active",
+                                                               "code_file": str(code_file)}}]},
+        {"name": "bind", "hosts": "reg01:reg02:reg03", "gather_facts": False, "tasks": [
+            {"name": "register", "modulkassa.pos.register": {"retail_points": "{{ wanted[inventory_hostname] }}"}}]},
+    ], allow_unicode=True, sort_keys=False)
+    env = dict(_env(cabinet), ANSIBLE_CALLBACKS_ENABLED="test_results,modulkassa.pos.drift_report",
+               MODULKASSA_DRIFT_REPORT_DIR=str(report_dir))
+    localhost = "localhost ansible_connection=local ansible_python_interpreter={{ ansible_playbook_python }}\n"
+    run = run_playbook(playbook, inventory=[registers.inventory, localhost], extra_vars={"wanted": wanted},
+                       diff=True, verbosity=4, env=env)
+    assert run.rc == 0, run.output_tail()
+    assert all(_by_host(run)[host]["status"] == "changed" for host in wanted)
+    assert len(list(report_dir.iterdir())) == 2, "the drift report was not written"
+
+    ids = [p["id"] for p in _points_named(cabinet, tag)]
+    serials = [registers.serial(host) for host in wanted]
     with sqlite3.connect(os.path.join(cabinet.data_dir, "cabinet.sqlite3")) as db:
-        codes = [row[0] for row in db.execute("SELECT code FROM spent_codes WHERE point_id IN (?, ?, ?)", ids)]
-        device_secrets = [v for row in db.execute("SELECT login, password FROM devices") for v in row]
-    assert len(codes) == 3
+        marks = ",".join("?" * len(ids))
+        codes = [row[0] for row in db.execute("SELECT code FROM spent_codes WHERE point_id IN (%s)" % marks, ids)]
+        codes += [row[0] for row in db.execute("SELECT code FROM points WHERE code IS NOT NULL AND id IN (%s)" % marks, ids)]
+        device_secrets = [v for row in db.execute("SELECT login, password FROM devices WHERE serial IN (?, ?, ?)", serials)
+                          for v in row]
+    sealed = json.loads(code_file.read_text())[manual]["code"]
+    assert len(codes) == 4 and sealed in codes, "three redeemed codes and the sealed one"
+    assert oct(os.stat(str(code_file)).st_mode & 0o777) == "0o600"
     for host in wanted:
+        for file_name in ("credentials.json", "state.json"):
+            path = os.path.join(registers.home(host), file_name)
+            assert oct(os.stat(path).st_mode & 0o777) == "0o600", path
         with open(os.path.join(registers.home(host), "credentials.json")) as handle:
             device_secrets.extend(str(v) for v in json.load(handle).values())
-    output = run.stdout + run.stderr
-    for secret in codes + [DEMO[1]] + [s for s in device_secrets if len(s) >= 8]:
-        assert secret not in output, "a secret reached the -vvvv output"
+    basic_token = base64.b64encode(("%s:%s" % DEMO).encode()).decode()
+
+    everything = run.stdout + run.stderr + (run.workdir / "results.jsonl").read_text(encoding="utf-8")
+    everything += "".join(path.read_text(encoding="utf-8") for path in report_dir.iterdir())
+    for secret in codes + [DEMO[1], basic_token] + device_secrets:
+        assert len(secret) >= 8 and secret not in everything, "a secret reached the -vvvv output, a result or the report"
+    # The code travels on stdin: every agent command line that -vvvv shows for an activation is a bare "activate".
+    activations = [line for line in run.stdout.splitlines() if "modulkassa-agent activate" in line]
+    assert len(activations) >= 3, "no agent activation seen at -vvvv"
+    assert all(re.search(r"modulkassa-agent activate(\\?['\"])*\s*$", line) for line in activations), activations
 
 
 def test_retail_point_active_seals_the_code_and_waits(cabinet, registers, run_playbook, tmp_path):
