@@ -6,6 +6,11 @@
 
 from __future__ import annotations
 
+import json
+
+import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
@@ -14,8 +19,13 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner impo
     plan_points,
     summary_of,
 )
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._argument_checks import locate_element_error, raw_type_error
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import points_diff
+
+# In a points_file mapping, the list is under the fleet data's variable name, so a group_vars file can be moved
+# out of the inventory as it is (docs/scale.md).
+POINTS_FILE_KEY = "modulkassa_points"
 
 
 def _point_suboptions():
@@ -28,18 +38,67 @@ def _point_suboptions():
     return options
 
 
+def _points_option():
+    return {"type": "list", "elements": "dict", "options": _point_suboptions(), "required_one_of": [["name", "id"]]}
+
+
+def load_points_file(path):
+    """The list in a YAML or JSON file: the file is a list of points, or a mapping with ``modulkassa_points``.
+
+    Read here as plain data: points kept in Ansible variables cost about 12 KB each in every process (each
+    value carries its origin), 170 MB before the first task at 10,000 points (docs/scale.md).
+    """
+    try:
+        with open(path, "rb") as handle:
+            text = handle.read()
+    except (IOError, OSError) as exc:
+        raise PointInputError("points_file", "cannot be read: %s: %s" % (path, exc.strerror or exc))
+    is_json = path.lower().endswith(".json")
+    try:
+        data = json.loads(text) if is_json else yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (ValueError, yaml.YAMLError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PointInputError("points_file", "%s is not valid %s: %s" % (path, "JSON" if is_json else "YAML", first_line))
+    if isinstance(data, dict) and POINTS_FILE_KEY in data:
+        data = data[POINTS_FILE_KEY]
+    if not isinstance(data, list):
+        raise PointInputError("points_file", "%s must hold a list of points, or a mapping whose %s key holds it"
+                              % (path, POINTS_FILE_KEY))
+    return data
+
+
+def validate_file_points(points):
+    """The file's points through the same checks as the ``points`` option; errors name ``points_file[i].key``."""
+    spec = {"points_file": _points_option()}
+    values = {"points_file": points}
+    found = raw_type_error(spec, values)
+    if found:
+        raise PointInputError(*found)
+    validation = ArgumentSpecValidator(spec).validate(values)
+    if validation.errors.errors:
+        located = locate_element_error(spec, values, " " + validation.errors.msg)  # " points_file.foo": an element's key
+        raise PointInputError(*(located or ("points_file", validation.errors.msg)))
+    return validation.validated_parameters["points_file"]
+
+
 class ActionModule(CabinetActionBase):
 
     argument_spec = with_cabinet_options({
-        "points": {"type": "list", "elements": "dict", "required": True, "options": _point_suboptions(),
-                   "required_one_of": [["name", "id"]]},
+        "points": _points_option(),
+        "points_file": {"type": "path"},
         "purge": {"type": "bool", "default": False},
         "concurrency": {"type": "int", "default": 8},
     })
+    validation_rules = {"required_one_of": [["points", "points_file"]],
+                        "mutually_exclusive": [["points", "points_file"]]}
 
     def prepare(self, args, task_vars):
         if not 1 <= args["concurrency"] <= 64:
             raise PointInputError("concurrency", "must be between 1 and 64")
+        if args["points_file"] is not None:
+            # A relative path is relative to the playbook's directory, like the files a task reads.
+            points = load_points_file(self._loader.path_dwim(args["points_file"]))
+            return normalize_specs(validate_file_points(points), "points_file")
         return normalize_specs(args["points"], "points")
 
     def execute(self, args, prepared, client, task_vars):
