@@ -255,7 +255,9 @@ class PlaybookRun:
 def _read_results(path: Path):
     stats, tasks = {}, []
     if path.exists():
-        for line in path.read_text(encoding="utf-8").splitlines():
+        # split("\n"), not splitlines(): the callback writes raw Unicode (ensure_ascii=False), and splitlines()
+        # would also cut a record at U+2028, U+0085 or \x1c inside a string value.
+        for line in filter(None, path.read_text(encoding="utf-8").split("\n")):
             record = json.loads(line)
             if record.pop("type") == "stats":
                 stats = record["stats"]
