@@ -8,11 +8,14 @@ points) runs as one playbook, one task per case. Every case fails its own task w
 field, without a traceback, and the emulator's counters prove that no request was made before the rejection
 (unknown points: reads only, no write). Malformed YAML fails the run before any request too.
 
-Fleet files (group_vars validated by ``modulkassa.pos.fleet_validate``) have their own corpus (issue 4).
+Fleet files (group_vars validated by ``modulkassa.pos.fleet_validate``) have their own corpus (issue 4,
+test_fleet.py); here every point case also runs through ``fleet_validate`` as ``modulkassa_points`` data, which must
+reject the same point: data that passes site.yml's validation must not fail later in ``retail_points``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -47,6 +50,15 @@ def _load_cases():
 
 
 CASES = _load_cases()
+# The point cases again, as fleet data (modulkassa_points) for modulkassa.pos.fleet_validate: what site.yml's
+# validation lets through must not fail later in retail_points, so both must reject the same points.
+FLEET_CASES = [case for case in CASES if case["module"] == "retail_points" and case["field"].startswith("points")
+               and set(case["args"]) == {"points"}]
+
+
+def _fleet_task(case):
+    return {"name": "fleet %s" % case["id"], "modulkassa.pos.fleet_validate": {}, "ignore_errors": True,
+            "vars": {"modulkassa_points": _expand(case["args"]["points"])}}
 
 
 def _task(case, agent_path):
@@ -60,7 +72,8 @@ def _task(case, agent_path):
 def corpus_run(cabinet, registers, run_playbook_module):
     agent_path = registers.hosts["reg01"]["modulkassa_agent_path"]
     counters = {"name": "counters", "ansible.builtin.uri": {"url": cabinet.url + "/api/_emu/counters"}}
-    tasks = ([_task(case, agent_path) for case in CASES if not case.get("reads")] + [counters]
+    tasks = ([_task(case, agent_path) for case in CASES if not case.get("reads")]
+             + [_fleet_task(case) for case in FLEET_CASES] + [counters]
              + [_task(case, agent_path) for case in CASES if case.get("reads")])
     cabinet.reset_counters()
     # Credentials from the environment, as AWX injects them: at -vvv ansible-core prints the playbook lines around
@@ -87,7 +100,8 @@ def run_playbook_module(ansible_env, tmp_path_factory):
             command.append("-" + "v" * verbosity)
         done = subprocess.run(command, cwd=workdir, env=env, capture_output=True, text=True, timeout=300, check=False)
         (workdir / "stdout.txt").write_text(done.stdout + "\n--- stderr ---\n" + done.stderr, encoding="utf-8")
-        records = [yaml.safe_load(line) for line in (workdir / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+        results = (workdir / "results.jsonl").read_text(encoding="utf-8")
+        records = [json.loads(line) for line in results.split("\n") if line]  # not splitlines(): U+2028 in a value
         tasks = dict((r["task"], r) for r in records if r.get("type") == "task")
         return {"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr, "tasks": tasks}
 
@@ -125,6 +139,16 @@ def test_case_is_rejected_with_its_field(corpus_run, case):
     assert len(msg) < 1500, "the message repeats the (huge) input"
     for secret in [DEMO[1]] + ([case["never"]] if case.get("never") else []):
         assert secret not in run["stdout"] + run["stderr"], "a secret of the input was echoed"
+
+
+@pytest.mark.parametrize("case", FLEET_CASES, ids=[case["id"] for case in FLEET_CASES])
+def test_fleet_validation_rejects_the_same_point(corpus_run, case):
+    run, dummy = corpus_run
+    record = run["tasks"]["fleet %s" % case["id"]]
+    assert record["status"] == "failed", record["result"]
+    element = "modulkassa_" + re.match(r"points(\[\d+\])?", case["field"]).group(0)
+    paths = [error["path"] for error in record["result"]["errors"]]
+    assert any(path.startswith(element) for path in paths), (element, paths)
 
 
 @pytest.mark.parametrize("broken", [

@@ -49,7 +49,7 @@ def _finish(process):
     """rc and the per-task records of a background run (read from its results file)."""
     process.wait(timeout=300)
     results = Path(process.args[3]).parent / "results.jsonl"
-    tasks = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    tasks = [json.loads(line) for line in results.read_text(encoding="utf-8").split("\n") if line]
     return process.returncode, [t for t in tasks if t.get("type") == "task"]
 
 

@@ -167,7 +167,7 @@ def run_playbook_once(ansible_env, tmp_path_factory):
         command = [sys.executable, "-m", "ansible.cli.playbook", "playbook.yml", "-i", "inventory.yml", "-" + "v" * verbosity]
         done = subprocess.run(command, cwd=workdir, env=dict(ansible_env, MK_TEST_RESULTS=str(workdir / "results.jsonl")),
                               capture_output=True, text=True, timeout=300, check=False)
-        records = [json.loads(line) for line in (workdir / "results.jsonl").read_text(encoding="utf-8").splitlines()]
+        records = [json.loads(line) for line in (workdir / "results.jsonl").read_text(encoding="utf-8").split("\n") if line]
         return {"output": done.stdout + done.stderr,
                 "tasks": dict((r["task"], r) for r in records if r.get("type") == "task")}
 
