@@ -33,6 +33,9 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 SITE = os.path.join(REPO_ROOT, "playbooks", "site.yml")
 AUDIT = os.path.join(REPO_ROOT, "playbooks", "audit.yml")
 VALIDATE = os.path.join(REPO_ROOT, "playbooks", "validate.yml")
+REGISTERS = os.path.join(REPO_ROOT, "playbooks", "registers.yml")
+RELEASE_ALL = yaml.safe_dump([{"name": "release", "hosts": "registers", "gather_facts": False, "tasks": [
+    {"name": "release", "modulkassa.pos.register": {"retail_points": [], "exclusive": True}}]}])
 EXAMPLE = os.path.join(REPO_ROOT, "inventories", "example")
 DEMO = ("demo@example.com", "demo-password-1")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -96,13 +99,14 @@ def _sandbox_fleet(tag, code_file):
          "tax_mode": "SIMPLIFIED", "vat_tag": 1105},
         {"name": "%s Баумана 5" % tag, "phone": "8 (843) 200-05-05", "inn": "500100732259", "tax_mode": "PATENT",
          "vat_tag": 1105},
-        {"name": "%s Киоск" % tag, "inn": "6663003127", "kpp": "666301001"},
+        # The register without SSH names it by id, in upper case (the cabinet answers ids in lower case).
+        {"id": str(uuid.uuid4()).upper(), "name": "%s Киоск" % tag, "inn": "6663003127", "kpp": "666301001"},
     ]
     return {
         "group_vars/all/fleet.yml": {
             "modulkassa_points_purge": False,  # other tests' points live in the same account
             "modulkassa_points": points,
-            "modulkassa_manual_registers": [{"name": "kiosk", "retail_points": [points[4]["name"]]}],
+            "modulkassa_manual_registers": [{"name": "kiosk", "retail_points": [points[4]["id"]]}],
             "modulkassa_code_file": code_file,
         },
         "host_vars/reg01.yml": {"modulkassa_register_points": [points[0]["name"], points[1]["name"]]},
@@ -111,7 +115,18 @@ def _sandbox_fleet(tag, code_file):
     }, points
 
 
-def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, registers, run_playbook, tmp_path):
+@pytest.fixture
+def leave_registers_empty(cabinet, registers, run_playbook):
+    """The register hosts are shared by the worker's tests: a test that binds them releases everything after,
+    unless it ended by doing so itself (``state["released"] = True``)."""
+    state = {"released": False}
+    yield state
+    if not state["released"]:
+        run_playbook(RELEASE_ALL, inventory=registers.inventory, env=_env(cabinet))
+
+
+def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, registers, run_playbook, tmp_path,
+                                                                    leave_registers_empty):
     tag = "Fleet-%s" % uuid.uuid4().hex[:6]
     code_file = str(tmp_path / "sealed" / "codes.json")
     files, points = _sandbox_fleet(tag, code_file)
@@ -150,7 +165,7 @@ def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, reg
     assert run.stats["localhost"]["changed"] >= 2 and all(run.stats[h]["changed"] == 1 for h in hosts[:3])
     serial = registers.serial
     ids = [_by_name(run, p["name"]) for p in points]
-    assert ids[2] == points[2]["id"]
+    assert ids[2] == points[2]["id"] and ids[4] == points[4]["id"].lower()
     actual = [_point(cabinet, i) for i in ids]
     assert [_holder(p) for p in actual] == [serial("reg01"), serial("reg01"), serial("reg02"), serial("reg03"), None]
     assert actual[0]["phone"] == "4951234501" and actual[1]["settings"]["defaultVatTag"] == 1103
@@ -197,6 +212,16 @@ def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, reg
     assert [a["action"] for a in moves["reg03"]["result"]["actions"]] == ["unbind"]
     assert [(a["action"], a["previous_register"]) for a in moves["reg04"]["result"]["actions"]] == [("rebind", serial("reg03"))]
     assert _requests(cabinet, WRITE_METHODS) == 0
+
+    # 6. the registers are retired from the data: registers.yml alone releases every binding.
+    for host in hosts:
+        files["host_vars/%s.yml" % host] = {"modulkassa_register_points": []}
+    _write_inventory(tmp_path / "inventory", files)
+    run = run_playbook(REGISTERS, inventory=inventory, env=env)
+    assert run.rc == 0, run.output_tail()
+    assert sorted(h for h, s in run.stats.items() if s["changed"]) == ["reg01", "reg02", "reg03"]
+    assert [_holder(_point(cabinet, i)) for i in ids] == [None] * 5
+    leave_registers_empty["released"] = True
 
 
 def _by_name(run, name):
