@@ -97,7 +97,7 @@ def test_bind_rebind_exclusive_unbind_and_noop(cabinet, registers, run_playbook)
     run = _run(run_playbook, registers, cabinet, wanted)
     assert run.rc == 0, run.stdout[-3000:]
     assert [_holder(cabinet, i) for i in ids] == [registers.serial("reg01")] * 2 + [registers.serial("reg02")]
-    assert sorted(b["name"] for b in _by_host(run)["reg01"]["result"]["bindings"]) == sorted(names[:2])
+    assert sorted(b["name"] for b in _by_host(run)["reg01"]["result"]["bindings"] if b["name"] in names) == sorted(names[:2])
     assert all(not _point(cabinet, i).get("posLinkToken") for i in ids), "a redeemed code stayed live"
 
     cabinet.reset_counters()
@@ -115,7 +115,7 @@ def test_bind_rebind_exclusive_unbind_and_noop(cabinet, registers, run_playbook)
     info = run_playbook(yaml.safe_dump([{"name": "info", "hosts": "reg01", "gather_facts": False, "tasks": [
         {"name": "info", "modulkassa.pos.register_info": {}}]}]), inventory=registers.inventory)
     held = [b["name"] for b in _by_host(info, "info")["reg01"]["result"]["register"]["bindings"]]
-    assert held == [names[0]]
+    assert [n for n in held if n in names] == [names[0]]  # other tests' points may sit on the shared reg01
 
     # exclusive: reg02 keeps only ids[2]; names[1] is released.
     run = _run(run_playbook, registers, cabinet, {"reg02": [ids[2]]}, exclusive=True)
