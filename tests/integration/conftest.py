@@ -39,6 +39,9 @@ CALLBACK_DIR = Path(__file__).resolve().parent / "callback_plugins"
 ACCOUNTS = {
     "demo@example.com": "demo-password-1",
     "other@example.com": "other-password-2",
+    # Used by no test in the background and by no shared fixture: tests that assert an exact request count
+    # ("zero requests") use it, so a stray request from another test of the worker cannot touch its counters.
+    "quiet@example.com": "quiet-password-3",
 }
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
@@ -146,7 +149,9 @@ def _sandbox(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="session")
 def cabinet(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("cabinet")  # unique per worker and per session: a fresh state
-    started = _sandbox("cabinet", "start", "--data-dir", str(data_dir), "--port", "0")
+    config = data_dir / "accounts.json"
+    config.write_text(json.dumps({"accounts": ACCOUNTS}), encoding="utf-8")
+    started = _sandbox("cabinet", "start", "--data-dir", str(data_dir), "--port", "0", "--config", str(config))
     if started.returncode != 0 or not started.stdout.strip():
         log = data_dir / "cabinet.log"
         pytest.fail("python -m sandbox cabinet start failed (rc %s)\nstdout: %s\nstderr: %s\nlog: %s" % (
