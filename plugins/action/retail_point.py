@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import issue_code, record_code
+from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import issue_code, record_code, unwritable_reason
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, activation_of, public_point
@@ -49,6 +49,11 @@ class ActionModule(CabinetActionBase):
                     raise PointInputError(option, "only applies with state=active")
         if args["wait_timeout"] <= 0:
             raise PointInputError("wait_timeout", "must be positive")
+        if args["code_file"]:
+            # Checked before any request: a code issued in the cabinet but not written down would be lost.
+            problem = unwritable_reason(args["code_file"])
+            if problem:
+                raise PointInputError("code_file", problem)
         spec = dict((key, args[key]) for key in POINT_OPTIONS)
         spec["state"] = "absent" if args["state"] == "absent" else "present"
         return normalize_specs([spec], "")

@@ -42,6 +42,21 @@ def issue_code(client, point_id):
     raise CabinetError("could not issue a unique activation code for retail point %s after %d attempts" % (point_id, ISSUE_ATTEMPTS))
 
 
+def unwritable_reason(path):
+    """Why ``record_code`` could not write ``path`` (None if it can): checked before a code is issued."""
+    path = os.path.abspath(os.path.expanduser(path))
+    if os.path.isdir(path):
+        return "%s is a directory" % path
+    if os.path.exists(path):
+        return None if os.access(path, os.W_OK) else "%s is not writable" % path
+    ancestor = os.path.dirname(path)
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor) or not os.access(ancestor, os.W_OK | os.X_OK):
+        return "cannot create %s: %s is not a writable directory" % (path, ancestor)
+    return None
+
+
 def record_code(path, name, point_id, code):
     """Merge ``{name: {id, code, issued_at}}`` into the JSON file at ``path``, written atomically with mode 0600."""
     path = os.path.abspath(os.path.expanduser(path))

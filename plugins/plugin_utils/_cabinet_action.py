@@ -128,6 +128,9 @@ class CabinetActionBase(ActionBase):
         except (PlanError, CabinetError) as exc:
             # CabinetError messages are already redacted by the client (password, codes, credentials).
             result.update(failed=True, msg=str(exc))
+        except (IOError, OSError) as exc:
+            # A local file (code_file) that cannot be written: a clean failure, not a traceback.
+            result.update(failed=True, msg="%s: %s" % (getattr(exc, "filename", None) or "local file", exc.strerror or exc))
         if warnings:
             result["warnings"] = result.get("warnings", []) + warnings
         if not self.diff_mode:

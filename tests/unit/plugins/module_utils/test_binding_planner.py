@@ -103,3 +103,20 @@ def test_code_file_directory_is_made_private_when_missing(tmp_path):
     record_code(path, "Shop A", ID_A, "12345678")
     assert stat.S_IMODE(os.stat(os.path.dirname(path)).st_mode) == 0o700
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_unwritable_code_file_is_found_before_a_code_is_issued(tmp_path):
+    from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import unwritable_reason
+    assert unwritable_reason(str(tmp_path / "new" / "deeper" / "codes.json")) is None
+    assert "is a directory" in unwritable_reason(str(tmp_path))
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.geteuid() != 0:  # root writes anywhere; the rule still holds for everyone else
+            assert "not a writable directory" in unwritable_reason(str(locked / "codes.json"))
+    finally:
+        locked.chmod(0o700)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert "not a writable directory" in unwritable_reason(str(blocker / "codes.json"))
