@@ -87,7 +87,7 @@ class ActionModule(CabinetActionBase):
         "points": _points_option(),
         "points_file": {"type": "path"},
         "purge": {"type": "bool", "default": False},
-        "concurrency": {"type": "int", "default": 8},
+        "concurrency": {"type": "int", "default": 16},
     })
     validation_rules = {"required_one_of": [["points", "points_file"]],
                         "mutually_exclusive": [["points", "points_file"]]}

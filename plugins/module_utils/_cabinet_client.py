@@ -9,7 +9,8 @@ Contract: ``docs/architecture.md``, section "Cabinet client" (decisions D3, D4 a
 * One ``httpx.Client`` per ``CabinetClient``; it may be shared by the threads of one task invocation.
 * Only requests that are safe to repeat are retried (GET, HEAD, PUT, DELETE, and a POST whose JSON body
   carries a client-chosen ``id``), on HTTP 429/500/502/503/504 and on transport errors, with jittered
-  exponential backoff; ``Retry-After`` is honoured (capped); every retry is reported through ``warn``.
+  exponential backoff; ``Retry-After`` is honoured (capped); every retry is reported through ``warn``. A 429
+  or 503 with ``Retry-After`` also pauses the client's other threads: no new attempt until it has passed.
 * No message built here (errors, warnings) ever contains the password, the Authorization header, a value
   registered with ``add_secret`` or a request body. ``posLinkToken`` values (activation codes) that pass
   through the client are registered as secrets automatically.
@@ -59,6 +60,8 @@ MAX_CONNECTIONS = 32
 MAX_KEEPALIVE_CONNECTIONS = 16
 
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
+# Statuses whose Retry-After pauses every thread of the client (a rate limit, an overloaded server).
+PAUSE_STATUSES = frozenset((429, 503))
 RETRY_SAFE_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE"))
 
 # Keys whose string values are secrets wherever they appear in a request or an answer (D8).
@@ -250,6 +253,10 @@ class CabinetClient(object):
         self._redaction_order = ()
         self._stats_lock = threading.Lock()
         self._stats = {"requests": 0, "retries": 0, "by_method": {}}
+        # A Retry-After from the cabinet pauses every thread of this client, not only the one that got it.
+        self._pause_lock = threading.Lock()
+        self._resume_at = 0.0
+        self._paused_by = None
         self._client = None
 
         if password:
@@ -456,6 +463,28 @@ class CabinetClient(object):
                                    % (method, path, cause, attempt, self._retries, delay, note)))
         self._sleep(delay)
 
+    def _pause_all(self, status, retry_after_header):
+        """A 429 (or 503) with Retry-After speaks for the whole account: no thread of this client sends a new
+        attempt before it has passed (capped like the retry's own wait), so N writer threads back off together
+        instead of each finding the limit on its own."""
+        retry_after = parse_retry_after(retry_after_header) if status in PAUSE_STATUSES else None
+        if not retry_after:
+            return
+        resume_at = time.monotonic() + min(retry_after, self._retry_after_max)
+        with self._pause_lock:
+            if resume_at > self._resume_at:
+                self._resume_at, self._paused_by = resume_at, threading.get_ident()
+
+    def _hold_back(self):
+        """Wait out a pause another thread's answer asked for (the thread that got it waits in its own retry)."""
+        with self._pause_lock:
+            resume_at, paused_by = self._resume_at, self._paused_by
+        if paused_by is None or paused_by == threading.get_ident():
+            return
+        delay = resume_at - time.monotonic()
+        if delay > 0:
+            self._sleep(delay)
+
     def _call(self, method, path, body=None, retry_safe=None, expect=None, parse=True):
         method = str(method).upper()
         if not isinstance(path, str) or not path.startswith("/"):
@@ -483,6 +512,7 @@ class CabinetClient(object):
         attempt = 0
         while True:
             attempt += 1
+            self._hold_back()
             self._count_attempt(method)
             try:
                 response = self._client.request(method, url, content=content, headers=headers)
@@ -503,6 +533,7 @@ class CabinetClient(object):
 
             status = response.status_code
             if status in RETRY_STATUSES:
+                self._pause_all(status, response.headers.get("Retry-After"))
                 cause = "HTTP %d %s" % (status, _reason(response))
                 if attempt < max_attempts:
                     self._retry(method, path, attempt, cause, response.headers.get("Retry-After"))

@@ -260,6 +260,40 @@ def test_retry_after_seconds_honoured(make, sleeps):
     assert sleeps == [7.0]
 
 
+def test_retry_after_pauses_the_other_threads_of_the_client(make):
+    # retail_points writes from up to 64 threads through one client: a rate limit answered to one of them
+    # holds back the others' new attempts until Retry-After has passed (real time, real threads).
+    limited = threading.Event()
+    sent = []
+
+    def answer(request):
+        sent.append((request.url.path, time.monotonic()))
+        if request.url.path.endswith("/a") and not limited.is_set():
+            limited.set()
+            return err(429, "rate-limited", headers={"Retry-After": "0.4"})
+        return ok(dict(POINT, id=request.url.path.rsplit("/", 1)[1]))
+
+    client = make(Server(default=answer), sleep=time.sleep)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first = pool.submit(client.get_point, "a")
+        assert limited.wait(5)
+        second = pool.submit(client.get_point, "b")
+        assert first.result(10)["id"] == "a" and second.result(10)["id"] == "b"
+    limited_at = sent[0][1]
+    b_sent = [at for path, at in sent if path.endswith("/b")]
+    assert len(b_sent) == 1 and b_sent[0] - limited_at >= 0.35  # waited for the pause, was not answered 429 itself
+    assert [path.rsplit("/", 1)[1] for path, at in sent].count("a") == 2  # the limited request was retried once
+
+
+def test_a_single_thread_is_not_held_back_twice(make, sleeps):
+    # The thread that got the 429 waits in its own retry; its next request is not delayed again.
+    server = Server(err(429, "rate-limited", headers={"Retry-After": "7"}), ok([]), ok([]))
+    client = make(server, random=lambda: 0.0)
+    client.list_points()
+    client.list_points()
+    assert sleeps == [7.0]
+
+
 def test_retry_after_http_date_honoured(make, sleeps):
     when = formatdate(time.time() + 30, usegmt=True)
     server = Server(err(503, "maintenance", headers={"Retry-After": when}), ok([]))
