@@ -11,6 +11,8 @@ never through the collection under test.
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 import sqlite3
 import uuid
@@ -102,3 +104,24 @@ def total_requests(cabinet, login=None):
     if login is not None:
         return sum(counters.get(login, {}).values())
     return sum(sum(c.values()) for c in counters.values())
+
+
+_RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+
+
+def once_per_session(tmp_path_factory, name, produce):
+    """``produce()`` (JSON data) once per test session, shared by every xdist worker through a locked file.
+
+    For the corpus-style tests: one playbook run checks many cases, and each case is its own test. Whichever worker
+    gets a case first runs the playbook; the other reads its results instead of running it again. (xdist_group
+    does not keep a module's tests on one worker here: the loadgroup suffix is not applied with pytest 9.)"""
+    shared = tmp_path_factory.getbasetemp().parent / ("issue6-%s" % _RUN_ID)
+    shared.mkdir(exist_ok=True)
+    path = shared / ("%s.json" % name)
+    with open(shared / ("%s.lock" % name), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists():
+            return json.loads(path.read_text(encoding="utf-8"))
+        data = produce()
+        path.write_text(json.dumps(data), encoding="utf-8")
+        return data

@@ -25,7 +25,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from reliability_helpers import dump, play  # noqa: E402
+from reliability_helpers import dump, once_per_session, play  # noqa: E402
 
 LEAKED_CODE = "HOSTILE-CODE-4417"
 GOOD_POINT = {"id": "5b0e6c8a-0000-4000-8000-0000000000a1", "name": "Shop 1", "address": "x", "inn": None,
@@ -140,7 +140,13 @@ def _case_name(case):
 
 
 @pytest.fixture(scope="module")
-def hostile_run(hostile_url, registers, run_playbook_once):
+def hostile_run(request, tmp_path_factory):
+    return once_per_session(tmp_path_factory, "hostile-server", lambda: _run_hostile_playbook(request))
+
+
+def _run_hostile_playbook(request):
+    hostile_url, registers = request.getfixturevalue("hostile_url"), request.getfixturevalue("registers")
+    run_playbook_once = request.getfixturevalue("run_playbook_once")
     tasks = []
     for mode, module, extra, dummy in CASES + [("leaks-code", "retail_point_info", {}, None)]:
         args = {"cabinet_url": "%s/%s" % (hostile_url, mode), "cabinet_login": "ops@example.com",
