@@ -40,7 +40,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError  # noqa: E402
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import normalize_specs, plan_points  # noqa: E402
 
-DIGIT_KPPS = ["773601001", "500101001", ""]  # the emulator accepts digits only in a KPP
+DIGIT_KPPS = ("773601001", "500101001", "")  # the emulator accepts digits only in a KPP
 
 
 def _tagged(tag, items):

@@ -38,7 +38,7 @@ NAMES = ["Shop %d" % i for i in range(6)] + ["Магазин «Центр»", "T
 # The same value in the forms users write it, so the canonical model is exercised too.
 PHONES = ["+7 912 345-67-89", "8 (912) 345 67 89", "9123456789", "+7 (495) 123-45-67", ""]
 INNS = ["7707083893", "500100732259", "7736050003", ""]
-KPPS = ["773601001", "7736ab001", ""]  # lower case: the model upper-cases KPP letters
+KPPS = ("773601001", "7736ab001", "")  # lower case: the model upper-cases KPP letters
 TAX_MODES = ["COMMON", "common", "PATENT", "SIMPLIFIED"]
 VAT_TAGS = [1102, 1105, 1107]
 ADDRESSES = ["Moscow, Tverskaya 1", "Казань, Баумана 5", "  padded  ", ""]
