@@ -10,6 +10,7 @@ import base64
 import json
 import random
 import ssl
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -188,6 +189,7 @@ def test_ssl_contexts_are_built_once_per_process(monkeypatch):
     monkeypatch.setattr(cc, "_SSL_CONTEXTS", {})
     monkeypatch.setattr(cc.httpx, "create_ssl_context", counting_create)
     cc.warm_default_ssl_context()  # what the action plugins' base does in the controller, before the forks
+    assert "httpcore" in sys.modules and "h11" in sys.modules  # loaded lazily by httpx: now before the forks too
     first, second = CabinetClient(BASE, LOGIN, PASSWORD), CabinetClient(BASE, LOGIN, PASSWORD)
     with_file = CabinetClient(BASE, LOGIN, PASSWORD, ca_path=certifi.where())
     try:
