@@ -24,9 +24,9 @@ def _types(value):
 
 
 def test_tagged_values_become_plain_equal_data():
+    point = {"name": Origin(path="/x.yml").tag("Shop 1"), "vat_tag": 1102, "fiscal_service_enabled": True, "kpp": None}
     tagged = Origin(path="/inventory/group_vars/all.yml", line_num=3).tag({
-        "points": [Origin(path="/x.yml").tag({"name": Origin(path="/x.yml").tag("Shop 1"), "vat_tag": 1102,
-                                               "fiscal_service_enabled": True, "kpp": None})],
+        "points": [Origin(path="/x.yml").tag(point)],
         "purge": False, "concurrency": 8,
     })
     assert any(t.__module__.startswith("ansible") for t in _types(tagged))  # the premise: Ansible's own types
