@@ -40,20 +40,13 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - modulkassa.pos.attributes.action_plugin
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 notes:
   - The layout, every variable and every rule are described in the collection's C(docs/fleet.md).
 seealso:

@@ -70,14 +70,10 @@ extends_documentation_fragment:
   - modulkassa.pos.cabinet
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - modulkassa.pos.attributes.action_plugin
+  - modulkassa.pos.attributes.cabinet_group
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details:
@@ -88,10 +84,6 @@ attributes:
   diff_mode:
     support: full
     details: The register's serial and the names of the points it holds, before and after.
-  platform:
-    platforms: posix
-  action_group:
-    membership: [modulkassa.pos.cabinet]
 seealso:
   - module: modulkassa.pos.register_info
   - module: modulkassa.pos.retail_point

@@ -27,14 +27,9 @@ options:
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - modulkassa.pos.attributes.action_plugin
   - ansible.builtin.action_common_attributes.facts
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Read-only; runs the same in check mode.
@@ -42,8 +37,6 @@ attributes:
     support: none
   facts:
     support: full
-  platform:
-    platforms: posix
 seealso:
   - module: modulkassa.pos.register
 """

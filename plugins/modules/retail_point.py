@@ -74,14 +74,10 @@ extends_documentation_fragment:
   - modulkassa.pos.cabinet.point_attributes
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - modulkassa.pos.attributes.action_plugin
+  - modulkassa.pos.attributes.cabinet_group
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details:
@@ -90,10 +86,6 @@ attributes:
   diff_mode:
     support: full
     details: Before and after of the managed attributes; on create and delete all attributes are shown.
-  platform:
-    platforms: posix
-  action_group:
-    membership: [modulkassa.pos.cabinet]
 seealso:
   - module: modulkassa.pos.retail_points
   - module: modulkassa.pos.retail_point_info

@@ -38,23 +38,15 @@ extends_documentation_fragment:
   - modulkassa.pos.cabinet
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
+  - modulkassa.pos.attributes.action_plugin
+  - modulkassa.pos.attributes.cabinet_group
   - ansible.builtin.action_common_attributes.actiongroups
 attributes:
-  action:
-    support: full
-  async:
-    support: none
-  bypass_host_loop:
-    support: none
   check_mode:
     support: full
     details: Read-only; runs the same in check mode.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
-  action_group:
-    membership: [modulkassa.pos.cabinet]
 seealso:
   - module: modulkassa.pos.retail_point
 """
