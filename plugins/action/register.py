@@ -30,9 +30,9 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner impo
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import object_diff
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import (
-    DEFAULT_AGENT_PATH,
     AgentError,
     agent_status,
+    resolve_agent_path,
     run_agent,
 )
 
@@ -69,8 +69,7 @@ class ActionModule(CabinetActionBase):
             raise PointInputError("retail_points", "is required unless exclusive=true (release every point)")
         if args["wait_timeout"] <= 0:
             raise PointInputError("wait_timeout", "must be positive")
-        agent_path = args["agent_path"] or task_vars.get("modulkassa_agent_path") or DEFAULT_AGENT_PATH
-        return {"references": references, "agent_path": self._templar.template(agent_path)}
+        return {"references": references, "agent_path": resolve_agent_path(self, args["agent_path"], task_vars)}
 
     def _cabinet_points(self, client, references):
         """The declared points as the cabinet has them: by id (one GET each) or, if names are used, one list."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import DEFAULT_AGENT_PATH, AgentError, agent_status
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import AgentError, agent_status, resolve_agent_path
 
 
 class ActionModule(ActionBase):
@@ -27,7 +27,7 @@ class ActionModule(ActionBase):
         del tmp
         task_vars = task_vars or {}
         dummy, args = self.validate_argument_spec(argument_spec=self.argument_spec)
-        agent_path = self._templar.template(args["agent_path"] or task_vars.get("modulkassa_agent_path") or DEFAULT_AGENT_PATH)
+        agent_path = resolve_agent_path(self, args["agent_path"], task_vars)
         try:
             status = agent_status(self, agent_path)
         except AgentError as exc:

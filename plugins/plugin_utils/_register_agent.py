@@ -73,6 +73,12 @@ def _uses_become(action):
     return getattr(action._connection, "become", None) is not None
 
 
+def resolve_agent_path(action, agent_path, task_vars):
+    """The agent to run: the task's ``agent_path``, else the host's ``modulkassa_agent_path``, else the PATH's."""
+    # pylint: disable-next=protected-access
+    return action._templar.template(agent_path or task_vars.get("modulkassa_agent_path") or DEFAULT_AGENT_PATH)
+
+
 def run_agent(action, agent_path, arguments, stdin=None, secrets=()):
     """Run one agent command on the task's host; returns its JSON answer or raises ``AgentError``.
 
