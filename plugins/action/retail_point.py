@@ -94,6 +94,9 @@ class ActionModule(CabinetActionBase):
             "point": public_point(point) if point else None,
             "diff": object_diff("retail point %s" % (change.name or change.id), before, after),
         }
+        if change.notices:
+            result["notices"] = list(change.notices)
+            result["warnings"] = ["retail point %r: %s" % (change.name, notice) for notice in change.notices]
         if args["state"] == "active" and args["wait"] and not self.check_mode and not activation_of(point)["active"]:
             point = self._wait_for_activation(client, change, args["wait_timeout"])
             result["point"] = public_point(point)

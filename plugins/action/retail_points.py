@@ -109,6 +109,9 @@ class ActionModule(CabinetActionBase):
             "summary": summary_of(changes),
             "results": [c.result() for c in changes],
         }
+        notices = ["retail point %r: %s" % (c.name, notice) for c in changes for notice in c.notices]
+        if notices:
+            result["warnings"] = notices  # shown by Ansible; the drift report reads results[].notices
         if self.diff_mode:
             # Rendering a YAML diff per changed point costs about 1 ms each: only when --diff asks for it.
             result["diff"] = points_diff(changes)

@@ -135,15 +135,33 @@ options:
     type: str
   tax_mode:
     description:
-      - Default taxation mode of the point's receipts (C(settings.defaultTaxMode)).
+      - Default taxation mode of the point's receipts (C(settings.defaultTaxMode)) - V(COMMON) ОСН, V(SIMPLIFIED)
+        УСН on income, V(SIMPLIFIED_WITH_EXPENSE) УСН on income less expenses, V(COMMON_AGRICULTURAL) ЕСХН,
+        V(PATENT) ПСН.
+      - V(ENVD) (ЕНВД) was abolished on 1 January 2021. It is refused for a new point and as a change of a point's
+        mode; a point the cabinet still holds in it is left as it is and reported with a warning (and in
+        C(notices)).
     type: str
-    choices: [COMMON, SIMPLIFIED, SIMPLIFIED_WITH_EXPENSE, ENVD, COMMON_AGRICULTURAL, PATENT]
+    choices: [COMMON, SIMPLIFIED, SIMPLIFIED_WITH_EXPENSE, COMMON_AGRICULTURAL, PATENT, ENVD]
+  vat:
+    description:
+      - Default VAT rate by name - V(VAT_22) 22% (the standard rate since 2026), V(VAT_22_122) 22/122,
+        V(VAT_20) 20%, V(VAT_20_120) 20/120, V(VAT_10) 10%, V(VAT_10_110) 10/110, V(VAT_7) 7%, V(VAT_7_107) 7/107,
+        V(VAT_5) 5%, V(VAT_5_105) 5/105 (the simplified-tax rates since 2025), V(VAT_0) 0%, V(NO_VAT) no VAT.
+      - The same setting as O(vat_tag), which gives the cabinet's number instead; give one of them. A point whose
+        cabinet number is that of the named rate is unchanged. The numbers and their public sources are listed in
+        the collection's C(docs/fleet.md) ("Tax data").
+    type: str
+    choices: [VAT_22, VAT_22_122, VAT_20, VAT_20_120, VAT_10, VAT_10_110, VAT_7, VAT_7_107, VAT_5, VAT_5_105, VAT_0,
+              NO_VAT]
   vat_tag:
     description:
-      - Default VAT tag (C(settings.defaultVatTag)) - V(1102) 20%, V(1103) 10%, V(1104) 0%, V(1105) no VAT,
-        V(1106) 20/120, V(1107) 10/110.
+      - Default VAT rate as the cabinet's number (C(settings.defaultVatTag)) - V(1102) 20%, V(1103) 10%, V(1104) 0%,
+        V(1105) no VAT, V(1106) 20/120, V(1107) 10/110, V(1109) 5%, V(1110) 7%, V(1111) 5/105, V(1112) 7/107,
+        V(1113) 22%, V(1114) 22/122.
+      - Prefer O(vat), which names the rate. Give one of O(vat) and O(vat_tag).
     type: int
-    choices: [1102, 1103, 1104, 1105, 1106, 1107]
+    choices: [1102, 1103, 1104, 1105, 1106, 1107, 1109, 1110, 1111, 1112, 1113, 1114]
   fiscal_service_enabled:
     description:
       - Whether the point prints documents of an online store (C(settings.fiscalServiceEnabled)).

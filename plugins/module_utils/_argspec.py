@@ -14,7 +14,7 @@ import copy
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import TAX_MODES, VAT_TAGS
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import TAX_MODES, VAT_NAMES, VAT_TAGS
 
 # AWX and CI inject credentials as environment variables, hence the env fallbacks.
 CABINET_ARGSPEC = {
@@ -33,6 +33,8 @@ POINT_ATTRIBUTES_ARGSPEC = {
     "inn": {"type": "str"},
     "kpp": {"type": "str"},
     "tax_mode": {"type": "str", "choices": list(TAX_MODES)},
+    # Every rate of the tax table is a choice, also one not yet supported: the model then refuses it with the reason.
+    "vat": {"type": "str", "choices": list(VAT_NAMES)},
     "vat_tag": {"type": "int", "choices": list(VAT_TAGS)},
     "fiscal_service_enabled": {"type": "bool"},
 }

@@ -19,7 +19,14 @@ jsonschema's generic message for a failed ``pattern``/``anyOf``.
 
 from __future__ import annotations
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import ADDRESS_MAX, NAME_MAX, TAX_MODES, VAT_TAGS
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
+    ADDRESS_MAX,
+    NAME_MAX,
+    TAX_MODES,
+    VAT_NAMES,
+    VAT_TAGS,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import ABOLISHED_TAX_MODES
 
 SCHEMA_ID = "https://github.com/modulkassa-pos/modulkassa.pos/blob/main/docs/fleet.schema.json"
 
@@ -46,7 +53,8 @@ OTHER_KNOWN_VARIABLES = (
     "modulkassa_register_serial",
 )
 
-POINT_KEYS = ("name", "id", "state", "address", "phone", "inn", "kpp", "tax_mode", "vat_tag", "fiscal_service_enabled")
+POINT_KEYS = ("name", "id", "state", "address", "phone", "inn", "kpp", "tax_mode", "vat", "vat_tag",
+              "fiscal_service_enabled")
 MANUAL_REGISTER_KEYS = ("name", "retail_points", "description")
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -126,8 +134,15 @@ FLEET_SCHEMA = {
                 "kpp": {"type": "string", "pattern": "^\\s*([0-9]{4}[0-9A-Za-z]{2}[0-9]{3})?\\s*$",
                         "x-error": "must be 9 characters: 4 digits, 2 digits or capital letters, 3 digits",
                         "description": "Quoted; empty (or absent) when the INN has 12 digits."},
-                "tax_mode": {"enum": list(TAX_MODES)},
-                "vat_tag": {"type": "integer", "enum": list(VAT_TAGS)},
+                "tax_mode": {"enum": list(TAX_MODES),
+                             "description": "settings.defaultTaxMode. %s: only for a point the cabinet already holds "
+                                            "in it (refused for a new point)." % ", ".join(
+                                                "%s (%s)" % (mode, reason) for mode, reason in sorted(ABOLISHED_TAX_MODES.items()))},
+                "vat": {"enum": list(VAT_NAMES),
+                        "description": "The default VAT rate by name (VAT_22 is 22 %); the same setting as vat_tag, "
+                                       "give one of them."},
+                "vat_tag": {"type": "integer", "enum": list(VAT_TAGS),
+                            "description": "The default VAT rate as the cabinet's number (settings.defaultVatTag)."},
                 "fiscal_service_enabled": {"type": "boolean"},
             },
         },

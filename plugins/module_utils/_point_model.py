@@ -18,6 +18,15 @@ import re
 import unicodedata
 import uuid
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import (
+    ABOLISHED_TAX_MODES,
+    SUPPORTED_VAT_TAGS,
+    TAX_MODES,
+    VAT_NAMES,
+    UnsupportedRate,
+    vat_tag_for,
+)
+
 # Managed attributes: option name -> path in the cabinet's retail-point JSON.
 API_PATHS = {
     "name": ("name",),
@@ -32,9 +41,12 @@ API_PATHS = {
 MANAGED_FIELDS = tuple(API_PATHS)
 STRING_FIELDS = ("name", "address", "phone", "inn", "kpp", "tax_mode")
 
-TAX_MODES = ("COMMON", "SIMPLIFIED", "SIMPLIFIED_WITH_EXPENSE", "ENVD", "COMMON_AGRICULTURAL", "PATENT")
-# settings.defaultVatTag: 1102 20%, 1103 10%, 1104 0%, 1105 no VAT, 1106 20/120, 1107 10/110.
-VAT_TAGS = (1102, 1103, 1104, 1105, 1106, 1107)
+# Declared, not managed as such: ``vat`` names the rate that ``vat_tag`` holds as the cabinet's number, so a point
+# declared either way has one canonical field and compares equal (both come from the one table in _tax_data).
+VAT_NAME_FIELD = "vat"
+
+# settings.defaultTaxMode and settings.defaultVatTag: the values and their sources are in _tax_data.
+VAT_TAGS = SUPPORTED_VAT_TAGS
 
 NAME_MAX = 255
 ADDRESS_MAX = 1000
@@ -121,7 +133,7 @@ def _desired_value(field, value, path):
         return bool(value)
     if field == "vat_tag":
         if isinstance(value, bool) or not isinstance(value, int) or value not in VAT_TAGS:
-            raise PointInputError(path, "must be one of %s" % ", ".join(str(v) for v in VAT_TAGS))
+            raise PointInputError(path, "must be one of %s (or name the rate with vat)" % ", ".join(str(v) for v in VAT_TAGS))
         return int(value)
     if not isinstance(value, str):
         raise PointInputError(path, "must be a string (quote numbers such as INN and KPP in YAML)")
@@ -153,11 +165,31 @@ def _desired_value(field, value, path):
     raise PointInputError(path, "is not a managed field")  # pragma: no cover - guarded by MANAGED_FIELDS
 
 
+def _vat_tag_by_name(value, path):
+    """The cabinet's tag of a rate given by name (``vat: VAT_22``)."""
+    if not isinstance(value, str):
+        raise PointInputError(path, "must be a string, one of %s" % ", ".join(VAT_NAMES))
+    try:
+        tag = vat_tag_for(str.strip(value).upper())
+    except UnsupportedRate as exc:
+        raise PointInputError(path, str(exc))
+    if tag is None:
+        raise PointInputError(path, "must be one of %s" % ", ".join(VAT_NAMES))
+    return tag
+
+
 def canonical_desired(spec, path_prefix=""):
     """Canonical dict of the managed fields the user set (others are absent: not managed)."""
     result = {}
+    vat_name = spec.get(VAT_NAME_FIELD)
+    if vat_name is not None and spec.get("vat_tag") is not None:
+        raise PointInputError(path_prefix + VAT_NAME_FIELD, "and vat_tag set the same attribute: give one of them "
+                              "(vat names the rate, vat_tag is the cabinet's number for it)")
     for field in MANAGED_FIELDS:
-        value = _desired_value(field, spec.get(field), path_prefix + field)
+        if field == "vat_tag" and vat_name is not None:
+            value = _vat_tag_by_name(vat_name, path_prefix + VAT_NAME_FIELD)
+        else:
+            value = _desired_value(field, spec.get(field), path_prefix + field)
         if value is not None:
             result[field] = value
     inn = result.get("inn", "")
@@ -216,6 +248,26 @@ def with_implied_fields(desired, actual, path_prefix=""):
         if "inn" in desired and "kpp" not in desired and actual.get("kpp"):
             desired = dict(desired, kpp="")
     return desired
+
+
+def tax_mode_notices(desired, actual, path_prefix=""):
+    """What the planner must say about an abolished tax mode (ENVD); raises when a write would set one.
+
+    ``actual`` is the cabinet's canonical point, or ``None`` for a point to create. A new point, or a change of an
+    existing point's mode, cannot use an abolished mode: the task fails before any write, naming the field. A point
+    that the cabinet already holds in such a mode (whether or not ``tax_mode`` is declared) is left as it is and
+    reported: a list of notices (plain sentences), empty when there is nothing to say.
+    """
+    declared = desired.get("tax_mode")
+    held = actual.get("tax_mode") if actual is not None else None
+    if declared in ABOLISHED_TAX_MODES and declared != held:
+        raise PointInputError(path_prefix + "tax_mode", "%s: %s cannot use it; choose one of %s" % (
+            ABOLISHED_TAX_MODES[declared], "a new point" if actual is None else "a point changing its tax mode",
+            ", ".join(mode for mode in TAX_MODES if mode not in ABOLISHED_TAX_MODES)))
+    if held in ABOLISHED_TAX_MODES and declared in (None, held):
+        return ["its tax mode in the cabinet is %s. %s; declare the tax mode it uses now (tax_mode)"
+                % (held, ABOLISHED_TAX_MODES[held])]
+    return []
 
 
 def changed_fields(desired, actual):

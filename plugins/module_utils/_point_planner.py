@@ -31,6 +31,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     changed_fields,
     is_point_id,
     point_id_for,
+    tax_mode_notices,
     with_implied_fields,
 )
 
@@ -56,6 +57,7 @@ class PointChange(object):
         self.outcome = "planned"  # planned -> done | failed | not_attempted | predicted
         self.point = current  # the cabinet's object after the change (predicted in check mode)
         self.error = None
+        self.notices = []  # what the cabinet holds that the user should change (an abolished tax mode), not failures
 
     @property
     def changed(self):
@@ -110,6 +112,8 @@ class PointChange(object):
             entry["activation"] = activation_of(self.point)
         if self.error:
             entry["error"] = self.error
+        if self.notices:
+            entry["notices"] = list(self.notices)
         return entry
 
 
@@ -182,11 +186,15 @@ def plan_points(normalized, actual_points, login, purge=False):
             if "name" not in desired:
                 raise PointInputError(source + ".name" if source else "name", "is required to create a point")
             new_id = spec_id or point_id_for(login, desired["name"])
+            tax_mode_notices(desired, None, source + "." if source else "")
             changes.append(PointChange(CREATE, name, new_id, desired, None, sorted(desired), source))
             continue
-        desired = with_implied_fields(desired, canonical_actual(current), source + "." if source else "")
-        fields = changed_fields(desired, canonical_actual(current))
-        changes.append(PointChange(UPDATE if fields else UNCHANGED, name, current["id"], desired, current, fields, source))
+        actual = canonical_actual(current)
+        desired = with_implied_fields(desired, actual, source + "." if source else "")
+        fields = changed_fields(desired, actual)
+        change = PointChange(UPDATE if fields else UNCHANGED, name, current["id"], desired, current, fields, source)
+        change.notices = tax_mode_notices(desired, actual, source + "." if source else "")
+        changes.append(change)
     if purge:
         for point in actual_points:
             if isinstance(point, dict) and point.get("id") and point["id"] not in matched:

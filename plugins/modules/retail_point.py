@@ -103,7 +103,7 @@ EXAMPLES = r"""
     inn: "7707083893"
     kpp: "773601001"
     tax_mode: COMMON
-    vat_tag: 1102
+    vat: VAT_22
     fiscal_service_enabled: false
   register: shop
 
@@ -169,9 +169,18 @@ changes:
     - Each managed attribute that differs (or differed), with its canonical value in the cabinet (V(before)) and
       the declared one (V(after)); returned with and without C(--diff). A create or delete adds V(state); with
       O(state=active), V(activation) (V(inactive), V(pending), V(active)) when it changes. Empty when nothing does.
+    - A VAT rate given by name (O(vat)) is compared and shown as V(vat_tag), the cabinet's number for it.
   returned: success
   type: dict
-  sample: {vat_tag: {before: 1102, after: 1103}}
+  sample: {vat_tag: {before: 1102, after: 1113}}
+notices:
+  description:
+    - What the cabinet holds for the point that should change but was left alone (not a failure, not a change),
+      for example a tax mode that was abolished. Also given as task warnings and in the drift report.
+  returned: when there is something to say
+  type: list
+  elements: str
+  sample: ["its tax mode in the cabinet is ENVD. ЕНВД (ENVD) was abolished on 1 January 2021 ..."]
 point:
   description:
     - The point as the cabinet returned it after the change (predicted in check mode); V(null) when absent.

@@ -67,14 +67,24 @@ options:
       tax_mode:
         description:
           - Default taxation mode (C(settings.defaultTaxMode)).
+          - V(ENVD) was abolished in 2021 - refused for a new point or a change of mode; a point the cabinet holds
+            in it is reported in RV(results[].notices) and as a warning.
         type: str
-        choices: [COMMON, SIMPLIFIED, SIMPLIFIED_WITH_EXPENSE, ENVD, COMMON_AGRICULTURAL, PATENT]
+        choices: [COMMON, SIMPLIFIED, SIMPLIFIED_WITH_EXPENSE, COMMON_AGRICULTURAL, PATENT, ENVD]
+      vat:
+        description:
+          - Default VAT rate by name (see O(modulkassa.pos.retail_point#module:vat)); the same setting as
+            O(points[].vat_tag), give one of them.
+        type: str
+        choices: [VAT_22, VAT_22_122, VAT_20, VAT_20_120, VAT_10, VAT_10_110, VAT_7, VAT_7_107, VAT_5, VAT_5_105,
+                  VAT_0, NO_VAT]
       vat_tag:
         description:
-          - Default VAT tag (C(settings.defaultVatTag)) - V(1102) 20%, V(1103) 10%, V(1104) 0%, V(1105) no VAT,
-            V(1106) 20/120, V(1107) 10/110.
+          - Default VAT rate as the cabinet's number (C(settings.defaultVatTag)) - V(1102) 20%, V(1103) 10%,
+            V(1104) 0%, V(1105) no VAT, V(1106) 20/120, V(1107) 10/110, V(1109) 5%, V(1110) 7%, V(1111) 5/105,
+            V(1112) 7/107, V(1113) 22%, V(1114) 22/122. Prefer O(points[].vat).
         type: int
-        choices: [1102, 1103, 1104, 1105, 1106, 1107]
+        choices: [1102, 1103, 1104, 1105, 1106, 1107, 1109, 1110, 1111, 1112, 1113, 1114]
       fiscal_service_enabled:
         description:
           - Whether the point prints documents of an online store (C(settings.fiscalServiceEnabled)).
@@ -137,13 +147,18 @@ EXAMPLES = r"""
         inn: "7707083893"
         kpp: "773601001"
         tax_mode: COMMON
-        vat_tag: 1102
+        vat: VAT_22
       - name: Kazan Baumana 5
         address: Kazan, Baumana st. 5
         phone: "+7 843 123-45-67"
         inn: "500100732259"
         tax_mode: PATENT
-        vat_tag: 1105
+        vat: NO_VAT
+      - name: Tula Lenina 2
+        inn: "7707083893"
+        kpp: "771001001"
+        tax_mode: SIMPLIFIED
+        vat: VAT_5
   register: converge
 
 - name: Report what was created
@@ -193,6 +208,7 @@ results:
         - Each managed attribute that differs (or differed), with its canonical value in the cabinet (V(before))
           and the declared one (V(after)); returned with and without C(--diff). A create or delete adds
           V(state) (V(absent)/V(present)); a create shows V(null) as every V(before). Empty when unchanged.
+        - A VAT rate given by name (O(points[].vat)) is compared and shown as V(vat_tag), the cabinet's number.
       type: dict
       sample: {phone: {before: "4951234501", after: "4951234599"}}
     outcome:
@@ -207,4 +223,12 @@ results:
       description: Why the write failed.
       type: str
       returned: when the write failed
+    notices:
+      description:
+        - What the cabinet holds for this point that should change but was left alone (not a failure, not a
+          change), for example a tax mode that was abolished. Also given as task warnings and in the drift report.
+      type: list
+      elements: str
+      returned: when there is something to say
+      sample: ["its tax mode in the cabinet is ENVD. ЕНВД (ENVD) was abolished on 1 January 2021 ..."]
 """

@@ -26,7 +26,8 @@ class EgaisSettings(_Open):
 class Settings(_Open):
     defaultTaxMode: Optional[TaxMode] = None
     defaultVatTag: Optional[int] = Field(
-        None, ge=1102, le=1107, description="1102 20%, 1103 10%, 1104 0%, 1105 no VAT, 1106 20/120, 1107 10/110")
+        None, ge=1102, le=1114, description="1102 20%, 1103 10%, 1104 0%, 1105 no VAT, 1106 20/120, 1107 10/110, "
+                                             "1109 5%, 1110 7%, 1111 5/105, 1112 7/107, 1113 22%, 1114 22/122")
     fiscalServiceEnabled: Optional[bool] = None
     egaisSettings: Optional[EgaisSettings] = None
 
@@ -142,7 +143,25 @@ class KnobsInput(Knobs):
     """Any subset of the knobs."""
 
 
-REQUEST_MODELS = (PointInput, ActivationRequest, KnobsInput)
+KktStatus = Literal["KKT_NOT_PLUGGED", "POS_VERSION_OUTDATED", "KKT_NOT_ENABLED_FOR_FZ54", "FN_NOT_PLUGGED",
+                    "NOT_REGISTERED", "REGISTERED"]
+RegistrationStatus = Literal[
+    "NOT_EXISTS", "DRAFT", "STARTED", "OFD_WAIT_DECL_SIGN", "DECL_SIGNING", "OFD_WAIT_IRUD", "OFD_WAIT_RNM",
+    "OFD_WAIT_REPORT", "REPORT_PRINT_REQUESTED", "REPORT_PRINTED", "REPORT_PRINT_ERROR", "OFD_WAIT_REPORT_SIGN",
+    "REPORT_SIGNING", "OFD_WAIT_FOR_FINAL_RESPONSE", "REGISTERED", "ERROR"]
+
+
+class HealthInput(BaseModel):
+    """One or both; any other key is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kktStatus: Optional[KktStatus] = Field(
+        None, description="only KKT_NOT_PLUGGED on a point no register holds, any other value on one a register holds")
+    registrationRequestStatus: Optional[RegistrationStatus] = None
+
+
+REQUEST_MODELS = (PointInput, ActivationRequest, KnobsInput, HealthInput)
 
 CABINET_AUTH: dict[str, Any] = {"security": [{"cabinetBasic": []}]}
 DEVICE_AUTH: dict[str, Any] = {"security": [{"deviceBasic": []}]}

@@ -11,9 +11,21 @@ import re
 
 NAME_MAX = 255
 
+# The tax data: a copy of the collection's table (plugins/module_utils/_tax_data.py, where every value's public
+# source is named); the emulator never imports the collection. A unit test keeps the two equal.
+# settings.defaultTaxMode: the vendor's published enum. ENVD (abolished in 2021) stays valid here because the cabinet
+# still holds old points in it; refusing it for new points is the collection's rule, not the cabinet's.
 TAX_MODES = frozenset(
     ("COMMON", "SIMPLIFIED", "SIMPLIFIED_WITH_EXPENSE", "ENVD", "COMMON_AGRICULTURAL", "PATENT"))
-VAT_TAGS = frozenset(range(1102, 1108))  # 1102 20% ... 1107 10/110
+# settings.defaultVatTag: 1102 20%, 1103 10%, 1104 0%, 1105 no VAT, 1106 20/120, 1107 10/110 (the vendor's first six);
+# 1109 5%, 1110 7%, 1111 5/105, 1112 7/107 (since 2025); 1113 22%, 1114 22/122 (since 2026). 1108 is not a rate.
+VAT_TAGS = frozenset((1102, 1103, 1104, 1105, 1106, 1107, 1109, 1110, 1111, 1112, 1113, 1114))
+
+# kktStatus: the state of the register holding the point, as the cabinet's web app names them. KKT_NOT_PLUGGED means
+# no register holds it (the cabinet's own test of "active").
+KKT_NOT_PLUGGED = "KKT_NOT_PLUGGED"
+KKT_STATUSES = frozenset((
+    KKT_NOT_PLUGGED, "POS_VERSION_OUTDATED", "KKT_NOT_ENABLED_FOR_FZ54", "FN_NOT_PLUGGED", "NOT_REGISTERED", "REGISTERED"))
 
 REGISTRATION_STATUSES = frozenset((
     "NOT_EXISTS", "DRAFT", "STARTED", "OFD_WAIT_DECL_SIGN", "DECL_SIGNING", "OFD_WAIT_IRUD", "OFD_WAIT_RNM",

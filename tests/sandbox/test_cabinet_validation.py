@@ -32,6 +32,8 @@ BAD_POINTS = [
     ({"settings": {"defaultVatTag": "1105"}}, "settings.defaultVatTag", "vat-tag-invalid"),
     ({"settings": {"defaultVatTag": True}}, "settings.defaultVatTag", "vat-tag-invalid"),
     ({"settings": {"defaultVatTag": 1105.0}}, "settings.defaultVatTag", "vat-tag-invalid"),
+    ({"settings": {"defaultVatTag": 1108}}, "settings.defaultVatTag", "vat-tag-invalid"),   # a gap in the vendor's list
+    ({"settings": {"defaultVatTag": 1115}}, "settings.defaultVatTag", "vat-tag-invalid"),
     ({"id": "not-a-uuid"}, "id", "id-format"),
     ({"posLinkToken": ""}, "posLinkToken", "pos-link-token-format"),
 ]
@@ -59,7 +61,13 @@ def test_all_problems_are_listed(demo):
     {"settings": {"egaisSettings": {"kpp": "7736AB001"}}},   # letters in the reason code
     {"inn": None, "phone": None, "address": None},
     {"settings": {"defaultTaxMode": "PATENT", "defaultVatTag": 1107}},
-], ids=["name-255", "inn12-null-kpp", "inn12-empty-kpp", "kpp-letters", "optional-null", "enums"])
+    {"settings": {"defaultTaxMode": "COMMON", "defaultVatTag": 1113}},
+    {"settings": {"defaultTaxMode": "COMMON", "defaultVatTag": 1114}},
+    {"settings": {"defaultTaxMode": "SIMPLIFIED", "defaultVatTag": 1109}},
+    {"settings": {"defaultTaxMode": "SIMPLIFIED_WITH_EXPENSE", "defaultVatTag": 1112}},
+    {"settings": {"defaultTaxMode": "ENVD", "defaultVatTag": 1105}},   # old points: the collection refuses new ones
+], ids=["name-255", "inn12-null-kpp", "inn12-empty-kpp", "kpp-letters", "optional-null", "enums", "vat-22", "vat-22-122",
+        "usn-vat-5", "usn-vat-7-107", "envd"])
 def test_good_point_is_accepted(demo, fields):
     create_point(demo, **fields)
 

@@ -18,6 +18,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     normalize_phone,
     point_id_for,
     public_point,
+    tax_mode_notices,
 )
 
 VALID_INN10 = "7707083893"
@@ -128,3 +129,54 @@ def test_activation_and_public_point_hide_the_code():
     public = public_point(point)
     assert "posLinkToken" not in public and "12345678" not in repr(public)
     assert activation_of({"id": "y"})["active"] is False
+
+
+# ---- tax data: a rate by name or by the cabinet's number; the abolished ENVD -----------------------------------
+
+@pytest.mark.parametrize("cabinet_value", [1113, "1113"])
+def test_a_rate_by_name_equals_the_cabinet_number_for_it(cabinet_value):
+    desired = canonical_desired({"name": "A", "vat": "VAT_22"})
+    assert desired == {"name": "A", "vat_tag": 1113}
+    assert desired == canonical_desired({"name": "A", "vat_tag": 1113})
+    actual = canonical_actual({"name": "A", "settings": {"defaultVatTag": cabinet_value}})
+    assert changed_fields(desired, actual) == []
+    assert changed_fields(canonical_desired({"name": "A", "vat": "VAT_20"}), actual) == ["vat_tag"]
+
+
+def test_the_old_numbers_still_work_and_the_new_ones_are_accepted():
+    for tag in (1102, 1105, 1109, 1114):
+        assert canonical_desired({"vat_tag": tag}) == {"vat_tag": tag}
+
+
+@pytest.mark.parametrize("spec,message", [
+    ({"vat": "VAT_18"}, "must be one of VAT_22, VAT_22_122"),
+    ({"vat": 22}, "must be a string"),
+    ({"vat": "VAT_22", "vat_tag": 1113}, "and vat_tag set the same attribute"),
+    ({"vat_tag": 1108}, "must be one of 1102"),
+])
+def test_bad_vat_names_the_field(spec, message):
+    with pytest.raises(PointInputError) as err:
+        canonical_desired(dict(spec, name="A"), "points[1].")
+    assert err.value.path == "points[1].%s" % next(iter(spec))
+    assert message in str(err.value)
+
+
+def test_envd_is_refused_for_a_new_point_or_a_change_of_mode():
+    with pytest.raises(PointInputError) as err:
+        tax_mode_notices({"tax_mode": "ENVD"}, None, "points[0].")
+    assert err.value.path == "points[0].tax_mode"
+    assert "abolished on 1 January 2021" in str(err.value) and "a new point cannot use it" in str(err.value)
+    with pytest.raises(PointInputError) as err:
+        tax_mode_notices({"tax_mode": "ENVD"}, {"tax_mode": "COMMON"})
+    assert "a point changing its tax mode cannot use it" in str(err.value)
+
+
+@pytest.mark.parametrize("declared", [{}, {"tax_mode": "ENVD"}, {"name": "A"}])
+def test_a_point_the_cabinet_holds_in_envd_is_reported_not_refused(declared):
+    notices = tax_mode_notices(declared, {"tax_mode": "ENVD"})
+    assert len(notices) == 1 and "ENVD" in notices[0] and "abolished on 1 January 2021" in notices[0]
+
+
+def test_moving_a_point_off_envd_needs_no_notice():
+    assert tax_mode_notices({"tax_mode": "SIMPLIFIED"}, {"tax_mode": "ENVD"}) == []
+    assert tax_mode_notices({"tax_mode": "COMMON"}, None) == []

@@ -255,3 +255,36 @@ def test_unmanaged_fields_are_left_alone():
     changes, dummy = converge(cabinet, [{"name": "Shop 1", "phone": "9123456789"}])
     assert changes[0].fields == ["phone"]
     assert cabinet.points["p"]["address"] == "kept" and cabinet.points["p"]["settings"]["defaultVatTag"] == 1102
+
+
+# ---- tax data ---------------------------------------------------------------------------------------------------
+
+def test_a_rate_by_name_converges_a_point_set_by_number_without_a_write():
+    cabinet = FakeCabinet()
+    converge(cabinet, [dict(SPECS[0], vat_tag=1113)])
+    writes = len(cabinet.writes)
+    changes, dummy = converge(cabinet, [dict((k, v) for k, v in SPECS[0].items() if k != "vat_tag") | {"vat": "VAT_22"}])
+    assert [c.action for c in changes] == ["unchanged"] and len(cabinet.writes) == writes
+    changes, dummy = converge(cabinet, [dict((k, v) for k, v in SPECS[0].items() if k != "vat_tag") | {"vat": "VAT_5"}])
+    assert changes[0].changes() == {"vat_tag": {"before": 1113, "after": 1109}}
+
+
+def test_creating_an_envd_point_fails_before_any_write():
+    cabinet = FakeCabinet()
+    specs = [SPECS[1], dict(SPECS[0], tax_mode="ENVD")]
+    with pytest.raises(PointInputError) as err:
+        converge(cabinet, specs)
+    assert err.value.path == "points[1].tax_mode" and "abolished" in str(err.value)
+    assert cabinet.writes == []
+
+
+def test_an_existing_envd_point_is_left_alone_with_a_notice():
+    envd = {"id": point_id_for(LOGIN, "Shop 1"), "name": "Shop 1", "settings": {"defaultTaxMode": "ENVD", "defaultVatTag": 1105}}
+    cabinet = FakeCabinet([envd])
+    for spec in ({"name": "Shop 1", "tax_mode": "ENVD"}, {"name": "Shop 1", "vat": "NO_VAT"}):
+        changes, failed = converge(cabinet, [spec])
+        assert not failed and [c.action for c in changes] == ["unchanged"] and cabinet.writes == []
+        notices = changes[0].result()["notices"]
+        assert len(notices) == 1 and "ENVD" in notices[0]
+    changes, dummy = converge(cabinet, [{"name": "Shop 1", "tax_mode": "SIMPLIFIED"}])
+    assert changes[0].action == "update" and "notices" not in changes[0].result()
