@@ -188,6 +188,7 @@ class DriftCollector(object):
         self.points = {}  # key -> entry, in first-seen order (dicts keep insertion order)
         self.registers = {}  # host -> entry
         self.other_changes = []
+        self.notices = []  # per point: what the cabinet holds that should change (an abolished tax mode); not drift
         self.failures = []
         self.unreachable = []
         self.tasks = []  # one record per result of a collection plugin
@@ -274,8 +275,16 @@ class DriftCollector(object):
         if task_ref not in entry["tasks"]:
             entry["tasks"].append(task_ref)
 
+    def _add_notices(self, name, point_id, notices):
+        for notice in notices if isinstance(notices, list) else []:
+            entry = {"name": name, "id": point_id, "notice": _short(str(notice), MESSAGE_LIMIT)}
+            if entry not in self.notices:  # an audit can see the same point in several tasks
+                self.notices.append(entry)
+
     def _retail_points(self, host, task, result):
         for item in result.get("results") or []:
+            if isinstance(item, dict):
+                self._add_notices(item.get("name"), item.get("id"), item.get("notices"))
             if not isinstance(item, dict) or item.get("action") not in POINT_ACTIONS:
                 continue
             changes = item.get("changes")
@@ -285,6 +294,7 @@ class DriftCollector(object):
                             changes, item.get("error"))
 
     def _retail_point(self, host, task, result):
+        self._add_notices(result.get("name"), result.get("id"), result.get("notices"))
         changes = result.get("changes")
         if changes is None:
             changes = dict((f, {"before": None, "after": None}) for f in result.get("changed_fields") or [])
@@ -348,6 +358,7 @@ class DriftCollector(object):
                 "retail_points": len(points),
                 "registers": len(registers),
                 "other_changes": len(changed_other),
+                "notices": len(self.notices),
                 "failures": len(failures),
                 "ignored_failures": len(self.failures) - len(failures),
                 "unreachable": len(self.unreachable),
@@ -356,6 +367,7 @@ class DriftCollector(object):
             "retail_points": points,
             "registers": registers,
             "other_changes": self.other_changes,
+            "notices": self.notices,
             "failures": self.failures,
             "unreachable": self.unreachable,
             "hosts": self.stats,
@@ -459,6 +471,11 @@ def render_markdown(report, max_rows=200):
                 _md_value(change.get("before")), _md_value(change.get("after")), actions))
     _table(lines, "Registers (%d)" % len(report["registers"]),
            "| register | serial | field | %s | %s | actions |" % (now, then), "|---|---|---|---|---|---|", rows, max_rows)
+
+    # Not drift (the exit code ignores them): values the cabinet holds that the user should change.
+    rows = ["| %s | %s |" % (_md_text(n.get("name") or n.get("id") or "?"), _md_text(n["notice"]))
+            for n in report.get("notices") or []]
+    _table(lines, "Notices (%d)" % len(rows), "| retail point | notice |", "|---|---|", rows, max_rows)
 
     changed_other = [c for c in report["other_changes"] if c["changed"]]
     rows = ["| %s | %s | %s |" % (_md_text(c["host"]), _md_text(c["task"]), _md_value(c.get("action")))
