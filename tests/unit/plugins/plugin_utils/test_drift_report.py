@@ -138,3 +138,21 @@ def test_the_mode_comes_from_the_plugins_that_can_write():
     collector.add("localhost", "points", "modulkassa.pos.retail_points", "ok", {"changed": False, "results": []},
                   check_mode=True)
     assert collector.report()["mode"] == "check"
+
+
+def test_notices_are_listed_once_and_are_not_drift():
+    notice = "its tax mode in the cabinet is ENVD. ЕНВД (ENVD) was abolished on 1 January 2021"
+    points = {"changed": False, "results": [
+        {"name": "Old <shop>", "id": "id-9", "action": "unchanged", "changes": {}, "outcome": "unchanged",
+         "notices": [notice]}]}
+    single = {"changed": False, "name": "Old <shop>", "id": "id-9", "action": "unchanged", "changes": {},
+              "notices": [notice]}
+    collector = _collector()
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "ok", points, check_mode=True)
+    collector.add("localhost", "manual", "modulkassa.pos.retail_point", "ok", single, check_mode=True)
+    report = collector.report()
+    assert (report["status"], report["exit_code"]) == ("no_drift", 0)
+    assert report["notices"] == [{"name": "Old <shop>", "id": "id-9", "notice": notice}]
+    assert report["summary"]["notices"] == 1 and report["retail_points"] == []
+    markdown = render_markdown(report)
+    assert "### Notices (1)" in markdown and "| Old \\<shop\\> | its tax mode" in markdown
