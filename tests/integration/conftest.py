@@ -118,6 +118,16 @@ class Cabinet:
         if self.knobs() != self.default_knobs:
             self.knobs(**self.default_knobs)
 
+    def set_health(self, point_id: str, kkt_status: str | None = None, registration_status: str | None = None) -> dict:
+        """Set what the cabinet reports about a point (PUT /api/_emu/retail-point/{id}/health); returns the point.
+
+        ``kkt_status`` other than KKT_NOT_PLUGGED needs a register holding the point (the emulator answers 409
+        otherwise); ``registration_status`` is the tax-office registration state that decides whether DELETE works.
+        """
+        body = {key: value for key, value in (("kktStatus", kkt_status),
+                                              ("registrationRequestStatus", registration_status)) if value is not None}
+        return self._check(self._emu.put("/api/_emu/retail-point/%s/health" % point_id, json=body)).json()
+
     def api(self, login: str = "demo@example.com", password: str | None = None) -> httpx.Client:
         """An httpx.Client with Basic auth for direct reads (closed at session end)."""
         client = httpx.Client(base_url=self.url, auth=(login, password or self.accounts[login]), timeout=10.0)
