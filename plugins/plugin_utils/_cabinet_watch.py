@@ -68,7 +68,6 @@ _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
 
-
 class Settings(namedtuple("Settings", OPTIONS)):
     """The source's options, checked. Its repr hides the password (a traceback or a debug log may print it)."""
 

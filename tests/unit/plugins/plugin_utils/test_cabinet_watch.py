@@ -12,10 +12,14 @@ from __future__ import annotations
 import copy
 import json
 import os
+import runpy
 
 import pytest
+import yaml
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetUnavailable
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_watch import (
+    OPTIONS,
     CabinetWatch,
     changes_between,
     load_state,
@@ -170,7 +174,7 @@ class FakeClient(object):
 
 def run_polls(watch, count):
     seen = []
-    for _ in range(count):
+    for _poll in range(count):
         found, snapshot = watch.poll()
         seen.extend(e["modulkassa"]["type"] for e in found)
         watch.accept(snapshot)
@@ -205,8 +209,6 @@ def test_a_state_file_of_another_account_is_not_compared_with(tmp_path):
 
 
 def test_failures_do_not_touch_the_reference():
-    from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetUnavailable
-
     down = CabinetUnavailable("GET /api/v1/retail-points failed after 4 attempts: HTTP 503")
     watch = CabinetWatch(FakeClient([point(), point(ID_B)], down, down, [point(ID_B)]), LOGIN)
     assert run_polls(watch, 4) == ["poll_failed", "poll_recovered", "point_deleted"]
@@ -224,3 +226,19 @@ def test_close_waits_for_the_poll_in_flight():
     client.list_points = list_points_then_close
     watch.poll()
     assert client.closed
+
+
+# ---- the event source's documentation -----------------------------------------------------------------------
+
+def test_the_event_source_documents_exactly_its_options_and_defaults():
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", ".."))
+    source = runpy.run_path(os.path.join(root, "extensions", "eda", "plugins", "event_source", "cabinet_changes.py"))
+    documented = yaml.safe_load(source["DOCUMENTATION"])["options"]
+    assert sorted(documented) == sorted(OPTIONS)
+    defaults = settings_from_args({}, ENV)._asdict()
+    for name, doc in documented.items():
+        if "default" in doc:
+            assert defaults[name] == doc["default"], name
+        assert doc.get("required", False) == (name in ("cabinet_url", "cabinet_login", "cabinet_password")), name
+    examples = yaml.safe_load(source["EXAMPLES"])
+    assert examples[0]["sources"][0]["modulkassa.pos.cabinet_changes"]
