@@ -44,6 +44,7 @@ from eda_helpers import (  # noqa: E402
     types,
     wait_for_polls,
 )
+from test_tls import tls_cabinet  # noqa: E402,F401 - the HTTPS emulator with a private CA, as a fixture here too
 
 
 @pytest.fixture
@@ -341,3 +342,18 @@ def test_credentials_from_the_environment(collection_root, cabinet, api, monkeyp
         assert run.wait_for_type("point_created", point["id"])["modulkassa"]["account"] == WATCHED
     finally:
         run.stop()
+
+
+def test_tls_options_reach_the_client(collection_root, tls_cabinet):
+    """validate_certs and ca_path are the collection client's: a private CA is refused until ca_path names it."""
+    args = {"cabinet_url": tls_cabinet["url"], "cabinet_login": "demo@example.com",
+            "cabinet_password": "demo-password-1", "interval": 0.2, "retries": 0}
+    refused = RunningSource(collection_root, args)
+    error = refused.wait_for_type("poll_failed")["modulkassa"]["error"]
+    refused.stop()
+    assert "CERTIFICATE_VERIFY_FAILED" in error and "ca_path" in error
+
+    for extra in ({"ca_path": tls_cabinet["ca"]}, {"validate_certs": "false"}):
+        run = RunningSource(collection_root, dict(args, **extra))
+        time.sleep(1.5)  # several polls
+        assert run.stop() == [] and run.error is None, extra
