@@ -48,7 +48,11 @@ RETRYABLE_AGENT_CODES = ("activation-code-invalid", "activation-code-expired", "
 CONCURRENT_ACTIVATION_WAIT = 15.0
 CONCURRENT_ACTIVATION_POLL = 0.5
 
-DONE, FAILED, NOT_ATTEMPTED, PREDICTED = "done", "failed", "not_attempted", "predicted"
+# What became of each planned action (``actions[].outcome``).
+DONE = "done"
+FAILED = "failed"
+NOT_ATTEMPTED = "not_attempted"
+PREDICTED = "predicted"
 
 
 def _binding_names(bindings):
@@ -199,8 +203,8 @@ class ActionModule(CabinetActionBase):
             result["msg"] += "; done before it: %s" % ", ".join(done)
         not_attempted = [s for s in steps if s.outcome == NOT_ATTEMPTED]
         if not_attempted:
-            result["msg"] += "; not attempted: %s" % ", ".join("%s %s" % (s.action.action, s.action.name)
-                                                              for s in not_attempted)
+            result["msg"] += "; not attempted: %s" % ", ".join(
+                "%s %s" % (s.action.action, s.action.name) for s in not_attempted)
         if isinstance(stopped_by, AgentError):
             result["agent_error"] = stopped_by.code
         if connection_lost:

@@ -32,7 +32,7 @@ description:
     point; after an agent's refusal the task waits for it, up to 15 s, and leaves that code alone. A code refused as
     invalid, expired or used, or a register that could not reach the cabinet, gets one more try with a fresh code.
   - The actions run in order and stop at the first failure. The result tells what happened. RV(actions) marks each
-    one V(done), V(failed) or V(not_attempted); RV(changed) is true only if one was done; RV(changes) and the diff
+    one V(done), V(failed) or V(not_attempted); C(changed) is true only if one was done; RV(changes) and the diff
     show the register's real bindings after the task (its agent's word, or, when the connection was lost, what it
     held changed by what was done). A connection lost in the middle makes the host unreachable, as Ansible reports
     any lost connection, with this result.

@@ -93,7 +93,7 @@ def test_controller_watch_sees_the_worker_re_parented(monkeypatch):
     class Parent(object):
         pid = 4242
 
-    monkeypatch.setattr(_controller.multiprocessing, "parent_process", lambda: Parent())
+    monkeypatch.setattr(_controller.multiprocessing, "parent_process", Parent)
     monkeypatch.setattr(_controller.os, "getppid", lambda: 4242)
     watch = _controller.ControllerWatch()
     assert watch.gone() is None
