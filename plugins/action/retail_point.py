@@ -10,15 +10,19 @@ by field. ``active`` adds the cabinet's "Активировать" step: a live 
 
 from __future__ import annotations
 
-import time
-
-from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import issue_code, record_code, unwritable_reason
+from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import (
+    issue_code,
+    record_code,
+    sealed_code_of,
+    unwritable_reason,
+)
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, activation_of, public_point
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError, apply_plan, normalize_specs, plan_points
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import object_diff
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._progress import poll
 
 POINT_OPTIONS = ("name", "id") + tuple(point_attributes())
 
@@ -75,14 +79,17 @@ class ActionModule(CabinetActionBase):
                     "msg": "%s of retail point %r failed: %s" % (change.action, change.name, change.error)}
         before, after = change.before(), change.after()
         point = change.point
-        code_issued = False
+        code_issued, sealed_copy = False, None
         if args["state"] == "active":
             before["activation"] = self._activation_state(change.current)
-            point, code_issued = self._ensure_activation_pending(client, args, change, point)
+            point, code_issued, sealed_copy = self._ensure_activation_pending(client, args, change, point)
             after["activation"] = "active" if activation_of(point)["active"] else "pending"
         changes = change.changes()
         if before.get("activation") != after.get("activation"):
             changes["activation"] = {"before": before["activation"], "after": after["activation"]}
+        if sealed_copy:
+            # The pending code was replaced because code_file had no copy of it: say so (never the code itself).
+            changes["sealed_code"] = {"before": sealed_copy, "after": "sealed"}
         result = {
             "changed": change.changed or code_issued,
             "action": change.action,
@@ -98,7 +105,7 @@ class ActionModule(CabinetActionBase):
             result["notices"] = list(change.notices)
             result["warnings"] = ["retail point %r: %s" % (change.name, notice) for notice in change.notices]
         if args["state"] == "active" and args["wait"] and not self.check_mode and not activation_of(point)["active"]:
-            point = self._wait_for_activation(client, change, args["wait_timeout"])
+            point = self._wait_for_activation(client, change, args["wait_timeout"], task_vars)
             result["point"] = public_point(point)
         return result
 
@@ -110,33 +117,43 @@ class ActionModule(CabinetActionBase):
         return "active" if activation["active"] else ("pending" if activation["code_pending"] else "inactive")
 
     def _ensure_activation_pending(self, client, args, change, point):
-        """A live code exists for an inactive point (the cabinet's "Активировать"); returns (point, issued)."""
+        """A live code exists for an inactive point (the cabinet's "Активировать").
+
+        Returns ``(point, issued, sealed_copy)``; ``sealed_copy`` is None, or why the pending code was replaced:
+        ``missing`` (code_file has no entry for this point, or no file at all) or ``stale`` (it holds another code).
+        A pending code is kept only where staff can still find it: with ``code_file``, only when the file holds
+        exactly that code for this point. A file that died with an execution environment, or was deleted, took the
+        only copy the collection made; a copy that may have left with it is retired by a fresh code, written again.
+        """
         if activation_of(point)["active"]:
-            return point, False
+            return point, False, None
         current_code = point.get("posLinkToken")
         if current_code:
             client.add_secret(current_code)
+        sealed_copy = None
         if current_code and not args["reissue_code"]:
-            if self.check_mode or not args["code_file"]:
-                return point, False
-            # The pending code is kept; the file gets it if it lacks it (writing the file is not a cabinet change).
-            record_code(args["code_file"], change.name, change.id, current_code)
-            return point, False
+            if not args["code_file"]:
+                return point, False, None
+            sealed = sealed_code_of(args["code_file"], change.name, change.id)
+            if sealed == current_code:
+                return point, False, None
+            sealed_copy = "missing" if sealed is None else "stale"
         if self.check_mode:
-            return point, True
+            return point, True, sealed_copy
         code, point = issue_code(client, change.id)
         if args["code_file"]:
             record_code(args["code_file"], change.name, change.id, code)
-        return point, True
+        return point, True, sealed_copy
 
-    def _wait_for_activation(self, client, change, timeout):
-        deadline = time.monotonic() + timeout
-        delay = 1.0
-        while time.monotonic() < deadline:
-            time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-            point = client.get_point(change.id)
-            if activation_of(point)["active"]:
-                return point
-            delay = min(delay * 1.5, 5.0)
-        raise PlanError("retail point %r was not activated within %.0f s; its code is still pending (see code_file or "
-                        "the cabinet)" % (change.name, timeout))
+    def _wait_for_activation(self, client, change, timeout, task_vars):
+        def describe(elapsed):
+            return "retail_point: waiting for a register to redeem the activation code of %r (%.0f s of %g s)" % (
+                change.name, elapsed, timeout)
+
+        with self.progress(client, task_vars, describe):
+            point, activated = poll(lambda: client.get_point(change.id), lambda p: activation_of(p)["active"], timeout,
+                                    check=lambda: self.controller.check("waiting for retail point %r" % change.name))
+        if not activated:
+            raise PlanError("retail point %r was not activated within %.0f s; its code is still pending (see code_file "
+                            "or the cabinet)" % (change.name, timeout))
+        return point

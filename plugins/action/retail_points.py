@@ -103,7 +103,20 @@ class ActionModule(CabinetActionBase):
 
     def execute(self, args, prepared, client, task_vars):
         changes = plan_points(prepared, client.list_points(), args["cabinet_login"], purge=args["purge"])
-        failed = apply_plan(changes, client, check_mode=self.check_mode, concurrency=args["concurrency"])
+        writes = [c for c in changes if c.changed]
+
+        def describe(elapsed):
+            # Counts only (read from the writer threads' outcomes): no point's data in a progress line.
+            finished = [c.outcome for c in writes if c.outcome in ("done", "failed", "not_attempted")]
+            return "retail_points: %d of %d writes done, %d failed (%.0f s)" % (
+                finished.count("done"), len(writes), finished.count("failed"), elapsed)
+
+        if writes and not self.check_mode:
+            with self.progress(client, task_vars, describe):
+                failed = apply_plan(changes, client, check_mode=False, concurrency=args["concurrency"])
+        else:
+            failed = apply_plan(changes, client, check_mode=self.check_mode, concurrency=args["concurrency"])
+        not_attempted = [c for c in writes if c.outcome == "not_attempted"]
         result = {
             "changed": any(c.changed and c.outcome in ("done", "predicted") for c in changes),
             "summary": summary_of(changes),
@@ -119,6 +132,10 @@ class ActionModule(CabinetActionBase):
             done = sum(1 for c in changes if c.outcome == "done")
             result["failed"] = True
             result["msg"] = "%d of %d writes failed (%d done, the rest unchanged): %s" % (
-                len(failed), sum(1 for c in changes if c.changed), done,
-                "; ".join("%s (%s): %s" % (c.name, c.action, c.error) for c in failed))
+                len(failed), len(writes), done, "; ".join("%s (%s): %s" % (c.name, c.action, c.error) for c in failed))
+        if not_attempted:
+            result["failed"] = True
+            reason = next((c.error for c in not_attempted if c.error), "the run stopped")
+            stop = "%d of %d writes not attempted: %s" % (len(not_attempted), len(writes), reason)
+            result["msg"] = "%s; %s" % (result["msg"], stop) if failed else stop
         return result

@@ -27,19 +27,47 @@ def new_activation_code():
     return "%0*d" % (CODE_DIGITS, secrets.randbelow(10 ** CODE_DIGITS))
 
 
-def issue_code(client, point_id):
+def issue_code(client, point_id, drawn=None):
     """Store a fresh code in the point (the cabinet's "Активировать"); returns ``(code, point)``.
 
     The previous code, if any, stops working: this is how a code left by an interrupted run is retired.
+    ``drawn`` (a set) receives every code before it is sent: a write whose answer was lost may have stored it, and
+    whoever cleans up after a failure must recognise it as this run's (``withdraw_code``).
     """
     for dummy in range(ISSUE_ATTEMPTS):
         code = new_activation_code()
         client.add_secret(code)  # from here on the client redacts it from every message
+        if drawn is not None:
+            drawn.add(code)
         try:
             return code, client.update_point(point_id, {"posLinkToken": code})
         except CabinetConflict:
             continue  # the cabinet keeps live codes unique across points: draw another
     raise CabinetError("could not issue a unique activation code for retail point %s after %d attempts" % (point_id, ISSUE_ATTEMPTS))
+
+
+def withdraw_code(client, point_id):
+    """Take back the point's unredeemed code (``posLinkToken: null``). A cleanup write: sent even when the run must
+    stop, because a live code opens the point to any register that redeems it."""
+    return client.update_point(point_id, {"posLinkToken": None}, cleanup=True)
+
+
+def _read_codes(path):
+    """The code file's mapping, or {} when it is missing, unreadable or not a JSON object."""
+    try:
+        with open(path) as handle:
+            codes = json.load(handle)
+    except (IOError, OSError, ValueError):
+        return {}
+    return codes if isinstance(codes, dict) else {}
+
+
+def sealed_code_of(path, name, point_id):
+    """The code the file at ``path`` holds for this point (its entry by name, with this id), or None."""
+    entry = _read_codes(os.path.abspath(os.path.expanduser(path))).get(name)
+    if not isinstance(entry, dict) or entry.get("id") != point_id or not isinstance(entry.get("code"), str):
+        return None
+    return entry["code"]
 
 
 def unwritable_reason(path):
@@ -61,14 +89,9 @@ def record_code(path, name, point_id, code):
     """Merge ``{name: {id, code, issued_at}}`` into the JSON file at ``path``, written atomically with mode 0600."""
     path = os.path.abspath(os.path.expanduser(path))
     directory = os.path.dirname(path)
-    try:
-        with open(path) as handle:
-            codes = json.load(handle)
-        if not isinstance(codes, dict):
-            codes = {}
-    except (IOError, OSError, ValueError):
-        codes = {}
-    if codes.get(name, {}).get("code") == code:
+    codes = _read_codes(path)
+    entry = codes.get(name)
+    if isinstance(entry, dict) and entry.get("code") == code and entry.get("id") == point_id:
         return
     # A missing directory would fail here, after the code was issued in the cabinet: make it, private (the file
     # holds live codes). An existing directory keeps its mode.

@@ -11,6 +11,10 @@ Contract: ``docs/architecture.md``, section "Cabinet client" (decisions D3, D4 a
   carries a client-chosen ``id``), on HTTP 429/500/502/503/504 and on transport errors, with jittered
   exponential backoff; ``Retry-After`` is honoured (capped); every retry is reported through ``warn``. A 429
   or 503 with ``Retry-After`` also pauses the client's other threads: no new attempt until it has passed.
+* A ``write_guard`` (a callable returning None or the reason to stop) is asked before every write attempt, retries
+  included: once it gives a reason, no new write is sent (``WritesStopped``), except a ``cleanup`` write that takes
+  back what the run itself left half done (an unredeemed activation code). The action plugins pass a guard that
+  stops when the controller process (``ansible-playbook``) is gone (``plugin_utils/_controller.py``).
 * No message built here (errors, warnings) ever contains the password, the Authorization header, a value
   registered with ``add_secret`` or a request body. ``posLinkToken`` values (activation codes) that pass
   through the client are registered as secrets automatically.
@@ -63,6 +67,7 @@ RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 # Statuses whose Retry-After pauses every thread of the client (a rate limit, an overloaded server).
 PAUSE_STATUSES = frozenset((429, 503))
 RETRY_SAFE_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE"))
+WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 
 # Keys whose string values are secrets wherever they appear in a request or an answer (D8).
 SECRET_KEYS = frozenset(("posLinkToken", "password"))
@@ -172,6 +177,10 @@ class CabinetUnavailable(CabinetError):
         self.attempts = attempts
 
 
+class WritesStopped(CabinetError):
+    """A write refused before it was sent: the client's write guard says the run must stop (the controller is gone)."""
+
+
 class CabinetProtocolError(CabinetError):
     """An answer that is not the JSON expected: HTML, truncated JSON, wrong type, a 2xx error body."""
 
@@ -250,7 +259,8 @@ class CabinetClient(object):
 
     def __init__(self, url, login, password, validate_certs=True, ca_path=None, timeout=DEFAULT_TIMEOUT,
                  retries=DEFAULT_RETRIES, warn=None, transport=None, backoff_max=DEFAULT_BACKOFF_MAX,
-                 retry_after_max=DEFAULT_RETRY_AFTER_MAX, sleep=time.sleep, random=_random_module.random):
+                 retry_after_max=DEFAULT_RETRY_AFTER_MAX, sleep=time.sleep, random=_random_module.random,
+                 write_guard=None):
         self._secrets_lock = threading.Lock()
         self._secrets = frozenset()
         self._redaction_order = ()
@@ -273,6 +283,7 @@ class CabinetClient(object):
         self._backoff_max = self._check_number("backoff_max", backoff_max, minimum=0.0)
         self._retry_after_max = self._check_number("retry_after_max", retry_after_max, minimum=0.0)
         self._warn = warn
+        self._write_guard = write_guard
         self._sleep = sleep
         self._random = getattr(random, "random", random)  # a random.Random instance or a plain callable
 
@@ -449,6 +460,14 @@ class CabinetClient(object):
         """Send one API request (with the retries it allows); returns the parsed JSON answer or None."""
         return self._call(method, path, body=json, retry_safe=retry_safe)
 
+    def _check_write_guard(self, method, path, cleanup):
+        """Refuse a new write once the guard gives a reason to stop (asked before every attempt, retries included)."""
+        if self._write_guard is None or cleanup or method not in WRITE_METHODS:
+            return
+        reason = self._write_guard()
+        if reason:
+            raise WritesStopped(self.redact("%s %s not sent: %s" % (method, path, reason)), method=method, path=path)
+
     def _backoff(self, retry_number, retry_after):
         cap = min(self._backoff_max, BACKOFF_BASE * (BACKOFF_FACTOR ** (retry_number - 1)))
         delay = self._random() * cap
@@ -488,7 +507,7 @@ class CabinetClient(object):
         if delay > 0:
             self._sleep(delay)
 
-    def _call(self, method, path, body=None, retry_safe=None, expect=None, parse=True):
+    def _call(self, method, path, body=None, retry_safe=None, expect=None, parse=True, cleanup=False):
         method = str(method).upper()
         if not isinstance(path, str) or not path.startswith("/"):
             raise CabinetArgumentError("the request path must start with '/', got %r" % (path,))
@@ -516,6 +535,7 @@ class CabinetClient(object):
         while True:
             attempt += 1
             self._hold_back()
+            self._check_write_guard(method, path, cleanup)
             self._count_attempt(method)
             try:
                 response = self._client.request(method, url, content=content, headers=headers)
@@ -712,12 +732,15 @@ class CabinetClient(object):
             raise CabinetArgumentError("create_point needs a body with a client-chosen 'id' (docs/architecture.md D4, D5)")
         return self._checked_point("POST", _POINTS_PATH, self._call("POST", _POINTS_PATH, body=body, retry_safe=True, expect=dict))
 
-    def update_point(self, point_id, partial):
-        """Partial update (deep-merged into ``settings`` by the cabinet); returns the point."""
+    def update_point(self, point_id, partial, cleanup=False):
+        """Partial update (deep-merged into ``settings`` by the cabinet); returns the point.
+
+        ``cleanup=True``: the write takes back what this run left half done (it withdraws an unredeemed code), so
+        it is sent even when the write guard stops new writes."""
         path = self._point_path(point_id)
         if not isinstance(partial, dict):
             raise CabinetArgumentError("update_point needs a dict of the fields to change, got %s" % type(partial).__name__)
-        return self._checked_point("PUT", path, self._call("PUT", path, body=partial, expect=dict))
+        return self._checked_point("PUT", path, self._call("PUT", path, body=partial, expect=dict, cleanup=cleanup))
 
     def delete_point(self, point_id):
         """Delete a point (204 or 200); CabinetNotFound if absent, CabinetConflict if the cabinet forbids it."""

@@ -13,12 +13,14 @@ are all derived from the same ``PointChange`` objects.
 from __future__ import annotations
 
 import copy
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
     CabinetConflict,
     CabinetError,
     CabinetNotFound,
+    WritesStopped,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     KKT_NOT_PLUGGED,
@@ -245,7 +247,10 @@ def _delete(client, change):
         pass  # already gone (a retried DELETE whose first answer was lost, or a concurrent run)
 
 
-def _write(client, change):
+def _write(client, change, stopped):
+    if stopped.is_set():
+        change.outcome = "not_attempted"
+        return
     try:
         if change.action == CREATE:
             change.point = _create(client, change)
@@ -255,13 +260,22 @@ def _write(client, change):
             _delete(client, change)
             change.point = None
         change.outcome = "done"
+    except WritesStopped as exc:
+        # The run is over (the controller is gone): this write and every one after it stay undone, for the next
+        # run to converge. Writes already sent finish; no thread starts a new one.
+        stopped.set()
+        change.outcome = "not_attempted"
+        change.error = str(exc)
     except (CabinetError, PointInputError) as exc:  # PointInputError: a point raced into existence contradicts it
         change.outcome = "failed"
         change.error = str(exc)
 
 
 def apply_plan(changes, client, check_mode=False, concurrency=8):
-    """Perform (or, in check mode, predict) the writes; returns the changes that failed."""
+    """Perform (or, in check mode, predict) the writes; returns the changes that failed.
+
+    When the client refuses a write because the run must stop (``WritesStopped``), no further write starts: the
+    rest end ``not_attempted``."""
     writes = [c for c in changes if c.changed]
     for change in changes:
         if not change.changed:
@@ -271,12 +285,13 @@ def apply_plan(changes, client, check_mode=False, concurrency=8):
             change.point = _predict(change)
             change.outcome = "predicted"
         return []
+    stopped = threading.Event()
     if len(writes) == 1 or concurrency <= 1:
         for change in writes:
-            _write(client, change)
+            _write(client, change, stopped)
     elif writes:
         with ThreadPoolExecutor(max_workers=min(concurrency, len(writes))) as pool:
-            list(pool.map(lambda change: _write(client, change), writes))
+            list(pool.map(lambda change: _write(client, change, stopped), writes))
     return [c for c in writes if c.outcome == "failed"]
 
 

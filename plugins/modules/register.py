@@ -23,12 +23,24 @@ description:
     until the cabinet shows the point active on this register. A point held by another register moves here (the
     other register loses it, as the cabinet warns).
   - If a run dies between issuing and redeeming a code, the next run issues a new code, which replaces the old one,
-    and completes the binding. A code the agent refused is withdrawn at once.
-  - When the agent reports a failure, the cabinet decides. If it shows the point on this register, the activation
-    went through and only the agent's answer was lost, or a concurrent run bound it (a warning says so). If a newer
-    code replaced ours, another run (a second pipeline) is activating the point, and the task waits for it, up to 15 s.
-    Otherwise a code refused as invalid, expired or used, or a register that could not reach the cabinet, gets one
-    more try with a fresh code.
+    and completes the binding.
+  - After any failed activation (the agent's refusal, a lost SSH connection, the task's C(timeout)
+    keyword, any error) the cabinet decides. If it shows the point on this register, the activation went through and
+    only the answer was lost, or a concurrent run bound it (a warning says so), and the binding is made. Otherwise every
+    code the task issued for that point that is still live is withdrawn before the task ends, so no unredeemed code
+    stays behind. If a newer code that is not ours replaced it, another run (a second pipeline) is activating the
+    point; after an agent's refusal the task waits for it, up to 15 s, and leaves that code alone. A code refused as
+    invalid, expired or used, or a register that could not reach the cabinet, gets one more try with a fresh code.
+  - The actions run in order and stop at the first failure. The result tells what happened. RV(actions) marks each
+    one V(done), V(failed) or V(not_attempted); C(changed) is true only if one was done; RV(changes) and the diff
+    show the register's real bindings after the task (its agent's word, or, when the connection was lost, what it
+    held changed by what was done). A connection lost in the middle makes the host unreachable, as Ansible reports
+    any lost connection, with this result.
+  - When the run's controller (C(ansible-playbook)) is gone (a cancelled CI job or AWX job; from ansible-core 2.19
+    a kill of its process group does not reach the workers), the task stops before its next cabinet write, code or
+    agent command; it only withdraws a code it issued and did not see redeemed. The next run converges the rest.
+  - A slow binding prints a progress line every 30 seconds (environment variable C(MODULKASSA_PROGRESS_INTERVAL) on
+    the controller, in seconds; V(0) turns it off), so that AWX and ansible-runner do not drop a silent job.
   - The cabinet is called from the controller only; the register's own device credentials are never used or read.
   - The activation code and the device credentials appear in no result, diff, log or error message.
 author:
@@ -119,11 +131,21 @@ serial:
   type: str
   sample: SN-REG01
 actions:
-  description: What was done (or, in check mode, would be done), per point.
-  returned: success
+  description: What was done (or, in check mode, would be done), per point, in order.
+  returned: success, and when an action failed
   type: list
   elements: dict
   contains:
+    outcome:
+      description:
+        - V(done), V(failed) (the action that stopped the task), V(not_attempted) (planned after the failed one)
+          or V(predicted) (check mode).
+      type: str
+      choices: [done, failed, not_attempted, predicted]
+    error:
+      description: Why the action failed (no secret in it).
+      type: str
+      returned: when the action failed
     action:
       description: V(bind), V(rebind) (the point moves from another register) or V(unbind).
       type: str
@@ -138,14 +160,16 @@ actions:
       type: str
 changes:
   description:
-    - When the bindings change (or would), V(retail_points) with the sorted point names the register holds now
-      (V(before)) and after the task (V(after)); returned with and without C(--diff). Empty when nothing changes.
-  returned: success
+    - When there are actions, V(retail_points) with the sorted point names the register held before the task
+      (V(before)) and holds after it (V(after)), or would in check mode; returned with and without C(--diff). After
+      a failure V(after) is the register's real bindings (equal to V(before) when nothing was done). Empty when there
+      is nothing to do.
+  returned: success, and when an action failed
   type: dict
   sample: {retail_points: {before: [Moscow Tverskaya 1], after: [Moscow Tverskaya 1, Kazan Baumana 5]}}
 bindings:
   description: The register's bindings after the task, as its agent reports them.
-  returned: success
+  returned: success, and after a failure when the agent could still be asked
   type: list
   elements: dict
   sample: [{retailPointId: 0b1e6cba-3f7e-5d59-9c1f-4a5ef07f1c3a, name: Moscow Tverskaya 1, since: "2026-11-24T08:00:00Z"}]

@@ -47,9 +47,14 @@ options:
     choices: [present, active, absent]
   code_file:
     description:
-      - With O(state=active), a file on the controller into which a newly issued (or already pending) activation code
-        is written, merged with what the file holds, with mode C(0600). It is JSON - a mapping from point name to
-        C(id), C(code) and C(issued_at). The code never appears in the task's output.
+      - With O(state=active), a file on the controller into which a newly issued activation code is written, merged
+        with what the file holds, with mode C(0600). It is JSON - a mapping from point name to C(id), C(code) and
+        C(issued_at). The code never appears in the task's output.
+      - A pending code is kept only while this file holds it for this point. When the file is missing, has no entry
+        for the point, or holds another code (the file died with an execution environment, was deleted, or the code
+        was re-made in the cabinet), the pending code is replaced with a fresh one (the old one stops working) and
+        written here; RV(changes) then shows V(sealed_code) (V(missing) or V(stale) before, V(sealed) after). Keep
+        the file on a persistent path, and do not delete it while codes are pending.
       - Without it, staff read the pending code in the cabinet.
     type: path
   reissue_code:
@@ -62,6 +67,10 @@ options:
     description:
       - With O(state=active), wait until a register redeems the code (the cabinet's C(Ожидание активации)); fail after
         O(wait_timeout) seconds. The code stays pending after a timeout.
+      - While it waits, a progress line is printed every 30 seconds (environment variable
+        C(MODULKASSA_PROGRESS_INTERVAL) on the controller, in seconds; V(0) turns it off), so that AWX and
+        ansible-runner do not drop a silent job. The cabinet is read once at once, then with a delay growing from
+        0.2 s to 5 s.
     type: bool
     default: false
   wait_timeout:
@@ -168,7 +177,8 @@ changes:
   description:
     - Each managed attribute that differs (or differed), with its canonical value in the cabinet (V(before)) and
       the declared one (V(after)); returned with and without C(--diff). A create or delete adds V(state); with
-      O(state=active), V(activation) (V(inactive), V(pending), V(active)) when it changes. Empty when nothing does.
+      O(state=active), V(activation) (V(inactive), V(pending), V(active)) when it changes, and V(sealed_code) when a
+      pending code is replaced because O(code_file) had no copy of it. Empty when nothing changes.
     - A VAT rate given by name (O(vat)) is compared and shown as V(vat_tag), the cabinet's number for it.
   returned: success
   type: dict

@@ -22,6 +22,12 @@ description:
   - With O(purge=true), points of the account that the list does not declare are deleted.
   - When some writes fail, the others still complete; the task fails and its RV(results) say per point what was
     done and what was not. A re-run converges the rest.
+  - When the run's controller (C(ansible-playbook)) is gone (a cancelled CI or AWX job; from ansible-core 2.19 a kill
+    of its process group does not reach the workers), no new write starts; the writes in flight finish, the rest are
+    V(not_attempted). The next run converges them.
+  - While the writes run, a progress line (writes done and failed, no point data) is printed every 30 seconds
+    (environment variable C(MODULKASSA_PROGRESS_INTERVAL) on the controller, in seconds; V(0) turns it off), so that
+    AWX and ansible-runner do not drop a silent job.
 author:
   - modulkassa.pos developers (@modulkassa-pos)
 options:
@@ -213,7 +219,8 @@ results:
       sample: {phone: {before: "4951234501", after: "4951234599"}}
     outcome:
       description:
-        - V(done), V(failed), V(predicted) (check mode) or V(unchanged). V(planned) means the write was not attempted.
+        - V(done), V(failed), V(predicted) (check mode) or V(unchanged). V(not_attempted) means the write was not
+          attempted, because the run stopped first (its controller, C(ansible-playbook), was gone).
       type: str
     activation:
       description: The point's activation status (V(active), V(kkt_status), V(register_serial), V(code_pending)).

@@ -7,11 +7,15 @@
 It validates the task's arguments against the plugin's spec (env fallbacks included), lets the plugin
 check its input before any request, opens one cabinet client for the whole task, and turns every expected
 failure into a clean ``failed`` result. Subclasses implement ``prepare`` (no requests) and ``execute``.
+
+Every client it opens refuses new writes once the controller (``ansible-playbook``) is gone (``_controller.py``),
+and ``progress()`` gives a long step its progress lines (``_progress.py``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -26,6 +30,8 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._argument_checks import locate_element_error, raw_type_error
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._controller import ControllerWatch
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._progress import Progress
 
 # Ansible imports an action plugin in the controller process (the strategy looks at its class) before it forks a
 # worker per host and task; the default SSL context built here is inherited by all of them instead of being
@@ -58,6 +64,7 @@ class CabinetActionBase(ActionBase):
 
     argument_spec = {}
     validation_rules = {}
+    controller = None  # the ControllerWatch of the running task (set by run)
 
     def prepare(self, args, task_vars):
         """Check the input beyond the argument spec; may not make requests. Returns what ``execute`` needs."""
@@ -97,9 +104,16 @@ class CabinetActionBase(ActionBase):
             timeout=args["timeout"],
             retries=args["retries"],
             warn=warnings.append,  # list.append is atomic: safe from the planner's writer threads
+            write_guard=self.controller.gone,  # a cancelled run's worker sends no new write (_controller.py)
         )
 
+    def progress(self, client, task_vars, describe):
+        """A ``Progress`` for a long step of this task: lines name the host, are redacted, stop with the controller."""
+        return Progress((task_vars or {}).get("inventory_hostname"), describe, redact=client.redact,
+                        stop=self.controller.gone)
+
     def run(self, tmp=None, task_vars=None):
+        self.controller = ControllerWatch()  # first thing in the worker: which process is the controller
         result = super(CabinetActionBase, self).run(tmp, task_vars)
         del tmp  # no remote temp dir: nothing runs on the managed host
         task_args = plain_arguments(self._task.args)
@@ -131,6 +145,13 @@ class CabinetActionBase(ActionBase):
         except (IOError, OSError) as exc:
             # A local file (code_file) that cannot be written: a clean failure, not a traceback.
             result.update(failed=True, msg="%s: %s" % (getattr(exc, "filename", None) or "local file", exc.strerror or exc))
+        if self.controller.gone():
+            # The work is stopped and cleaned up, and nobody will read the result. Sending it could block this worker
+            # forever: it holds both ends of the result pipe it shared with its dead controller, so once the pipe's
+            # buffer is full (the task's arguments travel with the result: thousands of points) no reader comes and
+            # no error either (measured: workers of a cancelled run hung for good). End it instead, the way
+            # ansible-core's own worker ends on a fatal error.
+            os._exit(1)  # pylint: disable=protected-access
         if warnings:
             result["warnings"] = result.get("warnings", []) + warnings
         if not self.diff_mode:

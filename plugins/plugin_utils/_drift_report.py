@@ -203,6 +203,9 @@ class DriftCollector(object):
         self.masker.learn(result)
         if status == "unreachable":
             self.unreachable.append({"host": host, "task": task, "msg": _message_of(result)})
+            if str(action or "") == COLLECTION_PREFIX + "register":
+                # A register whose connection was lost mid-task still tells what was done before it (and what not).
+                self._register(host, task, result)
             return
         if status == "skipped":
             return
@@ -315,7 +318,7 @@ class DriftCollector(object):
         entry["changes"].update(changes)
         entry["actions"].extend(actions)
         entry["tasks"].append(task)
-        if result.get("failed"):
+        if result.get("failed") or result.get("unreachable"):
             entry["error"] = _message_of(result)
 
     def set_stats(self, stats):
@@ -419,6 +422,8 @@ def _action_text(action):
     text = "%s %s" % (action.get("action"), action.get("retail_point") or action.get("id"))
     if action.get("previous_register") and action.get("action") == "rebind":
         text += " (from %s)" % action["previous_register"]
+    if action.get("outcome") in ("failed", "not_attempted"):
+        text += " (%s)" % action["outcome"].replace("_", " ")
     return _md_text(text)
 
 

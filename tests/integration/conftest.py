@@ -329,9 +329,10 @@ def run_playbook(ansible_env, tmp_path):
     """``run_playbook(playbook, inventory=None, extra_vars=None, check=False, diff=False, verbosity=0,
     env=None, timeout=300, background=False) -> PlaybookRun``. ``playbook`` is YAML text or a path.
 
-    ``background=True`` returns the running ``subprocess.Popen`` instead (its own session, so
-    ``os.killpg(p.pid, ...)`` reaches the forks too; output in ``<workdir>/stdout|stderr``); one still
-    running at the end of the test is killed."""
+    ``background=True`` returns the running ``subprocess.Popen`` instead (its own session; output in
+    ``<workdir>/stdout|stderr``); one still running at the end of the test is killed. ``os.killpg(p.pid, ...)``
+    does not reach ansible-core 2.19+ workers (they call setsid()): kill a run like a crash with
+    ``reliability_helpers.kill_tree``."""
     counter = iter(range(1, 10_000))
     background_runs = []
 

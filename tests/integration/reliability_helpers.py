@@ -14,7 +14,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import signal
 import sqlite3
+import time
 import uuid
 
 import yaml
@@ -125,3 +127,91 @@ def once_per_session(tmp_path_factory, name, produce):
         data = produce()
         path.write_text(json.dumps(data), encoding="utf-8")
         return data
+
+
+# ---- killing a run the way a crash does ------------------------------------------------------------------------
+
+def _proc_stat(pid):
+    """(state, ppid) of a process from /proc, or None once it is gone."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as handle:
+            raw = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return None
+    rest = raw[raw.rfind(")") + 2:].split()  # the command name (in parentheses) may hold spaces
+    return rest[0], int(rest[1])
+
+
+def _descendants(root):
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            fields = _proc_stat(int(name))
+            if fields is not None:
+                children.setdefault(fields[1], []).append(int(name))
+    found, queue = [], [root]
+    while queue:
+        for child in children.get(queue.pop(), []):
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def _alive(pid):
+    fields = _proc_stat(pid)
+    return fields is not None and fields[0] not in ("Z", "X")
+
+
+def kill_tree(process):
+    """SIGKILL ``ansible-playbook`` and every process below it, whatever its session: what a crash of the controller
+    (power, OOM killer, a killed container) does. Returns the pids killed.
+
+    ansible-core's workers call setsid() (2.19+), so a process-group kill misses them, and a process whose parent
+    dies is re-parented out of the tree. So the whole tree is frozen first (SIGSTOP: a stopped process can neither
+    fork nor exit), walked again until no new process appears, then killed at once; repeated until none lives.
+    """
+    tree = set()
+    for dummy in range(100):
+        found = {process.pid} | set(_descendants(process.pid)) | {pid for pid in tree if _alive(pid)}
+        for pid in found - tree:
+            try:
+                os.kill(pid, signal.SIGSTOP)
+            except ProcessLookupError:
+                pass
+        if found <= tree:
+            break
+        tree |= found
+    for dummy in range(100):
+        living = [pid for pid in tree if _alive(pid)]
+        if not living:
+            break
+        for pid in living:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        process.poll()  # reap ansible-playbook itself (our child), so it does not count as alive
+        time.sleep(0.02)
+    else:
+        raise AssertionError("processes of the killed run survive: %s" % [pid for pid in tree if _alive(pid)])
+    process.wait(timeout=30)
+    return sorted(tree)
+
+
+def kill_process_group(process):
+    """SIGKILL ``ansible-playbook``'s process group only: what a CI cancel or ``kill -9 -PGID`` does. Workers of
+    ansible-core 2.19+ run in their own sessions and survive it (the collection's plugins then stop on their own)."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+
+def writes_after(sample, seconds, step=0.1):
+    """Samples ``sample()`` (a count of writes) for ``seconds``; returns [(seconds since the start, count)]."""
+    started = time.monotonic()
+    samples = []
+    while True:
+        now = time.monotonic() - started
+        samples.append((now, sample()))
+        if now >= seconds:
+            return samples
+        time.sleep(step)

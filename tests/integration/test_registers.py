@@ -6,7 +6,9 @@
 
 Covers: bind one and two points, rebind from one register to another, exclusive release, unbind, no-op
 re-runs, check mode (no cabinet write, register state files untouched), an expired code, an unreachable
-register among reachable ones, a run killed after issuing a code, and secrets absent from -vvvv output.
+register among reachable ones, a run killed after issuing a code, a bind cut off between issuing and redeeming
+(lost connection, task timeout) and one refused by the agent (no live code left, a result and a drift report that
+tell what happened), and secrets absent from -vvvv output.
 """
 
 from __future__ import annotations
@@ -26,7 +28,35 @@ import httpx
 import pytest
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from reliability_helpers import kill_tree  # noqa: E402
+
 DEMO = ("demo@example.com", "demo-password-1")
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PLAN = os.path.join(REPO_ROOT, "tools", "modulkassa-plan")
+
+# Register agents that take the code on stdin and never redeem it; for every other command they are the real agent.
+# "cut": then it drops the SSH connection (kills the sshd process serving this exec), as a network cut would.
+# "hang": then it hangs (longer than the task's timeout).
+CUTTING_AGENTS = {
+    "cut": """#!/bin/sh
+if [ "$1" = activate ]; then
+  cat >/dev/null
+  pid=$$
+  while [ "$pid" -gt 1 ]; do
+    pid=$(awk '/^PPid:/ {print $2}' "/proc/$pid/status")
+    case "$(cat "/proc/$pid/comm")" in sshd*) kill -9 "$pid"; exit 0;; esac
+  done
+  exit 1
+fi
+exec %s "$@"
+""",
+    "hang": """#!/bin/sh
+if [ "$1" = activate ]; then cat >/dev/null; exec sleep 15; fi
+exec %s "$@"
+""",
+}
 
 
 def _env(cabinet):
@@ -61,11 +91,12 @@ def _points_named(cabinet, prefix):
         return [p for p in api.get("/api/v1/retail-points").json() if p["name"].startswith(prefix)]
 
 
-def _bind_play(wanted, state="bound", exclusive=False, extra=None):
+def _bind_play(wanted, state="bound", exclusive=False, extra=None, task_extra=None):
     args = {"retail_points": "{{ wanted[inventory_hostname] }}", "state": state, "exclusive": exclusive}
     args.update(extra or {})
-    play = {"name": "bind", "hosts": "registers", "gather_facts": False,
-            "tasks": [{"name": "register", "modulkassa.pos.register": args, "when": "inventory_hostname in wanted"}]}
+    task = {"name": "register", "modulkassa.pos.register": args, "when": "inventory_hostname in wanted"}
+    task.update(task_extra or {})
+    play = {"name": "bind", "hosts": "registers", "gather_facts": False, "tasks": [task]}
     return yaml.safe_dump([play], allow_unicode=True, sort_keys=False), {"wanted": wanted}
 
 
@@ -78,6 +109,23 @@ def _run(run_playbook, registers, cabinet, wanted, check=False, verbosity=0, **k
 def _by_host(run, task="register"):
     """{host: task record} for the hosts that ran the task (hosts outside ``wanted`` are skipped)."""
     return dict((t["host"], t) for t in run.tasks if t["task"] == task and t["status"] != "skipped")
+
+
+def _agent_bindings(registers, name):
+    """The names of the points the register holds, asked of its agent over SSH (not through the collection)."""
+    host = registers.hosts[name]
+    out = subprocess.run(["ssh", "-i", host["ansible_ssh_private_key_file"], "-p", str(host["ansible_port"]),
+                          "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes",
+                          "%s@%s" % (host["ansible_user"], host["ansible_host"]), host["modulkassa_agent_path"], "status"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    return sorted(b["name"] for b in json.loads(out.strip().splitlines()[-1])["bindings"])
+
+
+def _cutting_agent(registers, name, kind, directory):
+    path = directory / ("%s-agent" % kind)
+    path.write_text(CUTTING_AGENTS[kind] % registers.hosts[name]["modulkassa_agent_path"])
+    path.chmod(0o755)
+    return str(path)
 
 
 def test_bind_rebind_exclusive_unbind_and_noop(cabinet, registers, run_playbook):
@@ -170,14 +218,106 @@ def test_expired_code_gives_a_clear_message_and_no_live_code(cabinet, registers,
     assert _by_host(run)["reg03"]["status"] == "changed" and _holder(cabinet, ids[0]) == registers.serial("reg03")
 
 
+@pytest.mark.parametrize("cut", ["connection", "timeout"])
+def test_bind_cut_off_before_redeeming_leaves_no_live_code(cut, cabinet, registers, ansible_env, tmp_path):
+    """The register holds one point and must take a second. The SSH connection drops (or the task's timeout fires)
+    after the code was issued and before the register redeemed it. No code may stay live for that point; the result
+    (a lost connection is an unreachable host, as Ansible reports one) says what was done, what failed and the real
+    bindings after; the drift report (through modulkassa-plan) shows the failed action. The next run binds it."""
+    host = "reg05"
+    names, ids = _create_points(cabinet, 2, "Cut-%s" % uuid.uuid4().hex[:6])
+    wanted = {host: names}
+    held = _agent_bindings(registers, host)
+    workdir = tmp_path / "plan"
+    workdir.mkdir()
+    env = dict(ansible_env, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+               MK_TEST_RESULTS=str(workdir / "results.jsonl"), **_env(cabinet))
+
+    def plan(wanted, **kwargs):
+        playbook, extra_vars = _bind_play(wanted, **kwargs)
+        (workdir / "bind.yml").write_text(playbook)
+        (workdir / "vars.json").write_text(json.dumps(extra_vars))
+        (workdir / "results.jsonl").write_text("")
+        process = subprocess.run([PLAN, "--report-dir", str(workdir / "report"), str(workdir / "bind.yml"),
+                                  "-i", registers.inventory, "-e", "@%s" % (workdir / "vars.json")],
+                                 cwd=workdir, env=env, capture_output=True, text=True, timeout=240, check=False)
+        records = [json.loads(line) for line in (workdir / "results.jsonl").read_text().splitlines() if line]
+        tasks = [r for r in records if r.get("type") == "task" and r["task"] == "register" and r["host"] == host]
+        report_path = workdir / "report" / "drift-report.json"
+        report = json.loads(report_path.read_text()) if report_path.exists() else {}
+        markdown = (workdir / "report" / "drift-report.md").read_text() if report else ""
+        return process, tasks[-1] if tasks else None, report, markdown
+
+    process, task, report, dummy = plan({host: names[:1]})
+    assert process.returncode == 2 and task["status"] == "changed", process.stdout[-3000:]
+
+    agent = _cutting_agent(registers, host, "cut" if cut == "connection" else "hang", tmp_path)
+    process, task, report, markdown = plan(wanted, extra={"agent_path": agent},
+                                           task_extra={"timeout": 4} if cut == "timeout" else None)
+    why = process.stdout[-3000:] + process.stderr[-2000:]
+    assert process.returncode == 1, why
+    point = _point(cabinet, ids[1])
+    assert point.get("posLinkToken") is None, "the code issued before the %s stayed live" % cut
+    assert _holder(cabinet, ids[1]) is None and _holder(cabinet, ids[0]) == registers.serial(host)
+    real = _agent_bindings(registers, host)
+    assert real == sorted(held + names[:1])
+    if cut == "connection":
+        assert task["status"] == "unreachable", why
+        result = task["result"]
+        assert result["changed"] is False
+        assert result["changes"]["retail_points"] == {"before": real, "after": real}
+        assert [(a["action"], a["retail_point"], a["outcome"]) for a in result["actions"]] == [
+            ("bind", names[1], "failed")]
+        assert "bind of retail point %r" % names[1] in result["msg"]
+        assert [u["host"] for u in report["unreachable"]] == [host]
+        entry = [r for r in report["registers"] if r["host"] == host][0]
+        assert entry["changes"]["retail_points"]["after"] == real
+        assert [(a["retail_point"], a["outcome"]) for a in entry["actions"]] == [(names[1], "failed")]
+        assert "bind %s (failed)" % names[1] in markdown, markdown
+    else:
+        # A task timeout is Ansible's to report (its message, not the plugin's result); the cleanup ran before it.
+        assert task["status"] == "failed" and "timed out" in task["result"]["msg"].lower(), why
+
+    process, task, dummy, dummy = plan(wanted)
+    assert process.returncode == 2 and task["status"] == "changed", process.stdout[-3000:]
+    assert _holder(cabinet, ids[1]) == registers.serial(host) and not _point(cabinet, ids[1]).get("posLinkToken")
+    process, task, dummy, dummy = plan(wanted, state="unbound")  # leave the shared register as it was
+    assert process.returncode == 2 and _agent_bindings(registers, host) == held
+
+
+def test_bind_refused_by_the_agent_claims_nothing(cabinet, registers, run_playbook):
+    """A bind the agent refuses (an expired code, twice) on a register that holds another point: not changed, the
+    action marked failed, changes.after and the diff are the register's real bindings, no live code."""
+    host = "reg05"
+    names, ids = _create_points(cabinet, 2, "Refused-%s" % uuid.uuid4().hex[:6])
+    assert _by_host(_run(run_playbook, registers, cabinet, {host: names[:1]}))[host]["status"] == "changed"
+    cabinet.knobs(code_ttl_s=0)
+    try:
+        run = _run(run_playbook, registers, cabinet, {host: names})
+    finally:
+        cabinet.knobs(code_ttl_s=900)
+    task = _by_host(run)[host]
+    real = _agent_bindings(registers, host)
+    assert task["status"] == "failed" and names[0] in real and names[1] not in real
+    result = task["result"]
+    assert result["changed"] is False and result["agent_error"] == "activation-code-expired"
+    assert result["changes"]["retail_points"] == {"before": real, "after": real}
+    assert result["diff"]["after"] == result["diff"]["before"] and names[1] not in result["diff"]["after"]
+    assert [(a["action"], a["retail_point"], a["outcome"]) for a in result["actions"]] == [("bind", names[1], "failed")]
+    assert not _point(cabinet, ids[1]).get("posLinkToken")
+    run = _run(run_playbook, registers, cabinet, {host: names}, state="unbound")
+    assert _by_host(run)[host]["status"] == "changed" and names[0] not in _agent_bindings(registers, host)
+
+
 def test_run_killed_after_issuing_the_code_recovers(cabinet, registers, run_playbook, tmp_path):
     names, ids = _create_points(cabinet, 1, "Kill-%s" % uuid.uuid4().hex[:6])
     real_agent = registers.hosts["reg02"]["modulkassa_agent_path"]
     slow_agent = tmp_path / "slow-agent"
-    # The controller dies after issuing the code and before the register redeemed it (this register swallows
+    pid_file = tmp_path / "hanging-agent.pid"
+    # The controller crashes after issuing the code and before the register redeemed it (this register swallows
     # the code and hangs, so the code stays live in the cabinet).
-    slow_agent.write_text('#!/bin/sh\nif [ "$1" = activate ]; then cat >/dev/null; exec sleep 61; fi\nexec %s "$@"\n'
-                          % real_agent)
+    slow_agent.write_text('#!/bin/sh\nif [ "$1" = activate ]; then cat >/dev/null; echo $$ > %s; exec sleep 61; fi\n'
+                          'exec %s "$@"\n' % (pid_file, real_agent))
     slow_agent.chmod(0o755)
     playbook, extra_vars = _bind_play({"reg02": names}, extra={"agent_path": str(slow_agent)})
     process = run_playbook(playbook, inventory=registers.inventory, extra_vars=extra_vars, env=_env(cabinet), background=True)
@@ -187,9 +327,10 @@ def test_run_killed_after_issuing_the_code_recovers(cabinet, registers, run_play
         stale_code = _point(cabinet, ids[0]).get("posLinkToken")
         time.sleep(0.2)
     assert stale_code, "the code was never issued"
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait(timeout=30)
-    subprocess.run(["pkill", "-f", "sleep 61"], check=False)
+    while time.monotonic() < deadline and not (pid_file.exists() and pid_file.read_text().strip()):
+        time.sleep(0.05)  # the agent took the code and hangs
+    kill_tree(process)  # the controller and its workers: a crash (reliability_helpers.kill_tree)
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the register's hanging agent, by its pid
 
     run = _run(run_playbook, registers, cabinet, {"reg02": names})
     assert _by_host(run)["reg02"]["status"] == "changed"
@@ -287,3 +428,67 @@ def test_retail_point_active_seals_the_code_and_waits(cabinet, registers, run_pl
     play = yaml.safe_dump([{"name": "p", "hosts": "localhost", "gather_facts": False, "tasks": [task]}], allow_unicode=True)
     out = [t for t in run_playbook(play, env=_env(cabinet)).tasks if t["task"] == "point"][0]["result"]
     assert out["changed"] is False and out["point"]["activation"]["register_serial"] == registers.serial("reg04")
+
+
+def test_pending_code_without_its_sealed_copy_is_replaced(cabinet, run_playbook, tmp_path):
+    """An execution environment's file system dies with it, and the sealed code file with it. A pending code whose
+    sealed copy is missing (no file, no entry for the point, or another code in it) is replaced with a fresh one and
+    written again: the old one stops working. Check mode predicts it and writes nothing; a file that holds the code
+    keeps it (no change)."""
+    name = "Sealed %s" % uuid.uuid4().hex[:6]
+    code_file = tmp_path / "ee-home" / "codes.json"
+    task = {"name": "point", "modulkassa.pos.retail_point": {"name": name, "state": "active", "code_file": str(code_file)}}
+    play = yaml.safe_dump([{"name": "p", "hosts": "localhost", "gather_facts": False, "tasks": [task]}], allow_unicode=True)
+
+    def converge(check=False):
+        run = run_playbook(play, env=_env(cabinet), check=check)
+        assert run.rc == 0, run.output_tail()
+        return run, run.result("point")
+
+    def live_code():
+        with cabinet.api(*DEMO) as api:
+            return [p for p in api.get("/api/v1/retail-points").json() if p["name"] == name][0]["posLinkToken"]
+
+    def still_works(code):
+        answer = httpx.post(cabinet.url + "/api/device/v1/activate", timeout=10,
+                            json={"code": code, "serial": "SN-SEALED-PROBE", "model": "x", "appVersion": "1"})
+        return answer.status_code not in (404, 409, 410)
+
+    dummy, result = converge()
+    first = json.loads(code_file.read_text())[name]["code"]
+    assert result["code_issued"] and live_code() == first
+
+    code_file.unlink()  # the container is gone
+    cabinet.reset_counters()
+    dummy, result = converge(check=True)
+    assert result["changed"] and result["code_issued"]
+    assert result["changes"]["sealed_code"] == {"before": "missing", "after": "sealed"}
+    assert cabinet.writes(DEMO[0]) == 0 and not code_file.exists() and live_code() == first
+    run, result = converge()
+    second = json.loads(code_file.read_text())[name]["code"]
+    assert result["changed"] and result["code_issued"] and result["changes"]["sealed_code"]["before"] == "missing"
+    assert second != first and live_code() == second and not still_works(first)
+    assert oct(os.stat(str(code_file)).st_mode & 0o777) == "0o600"
+
+    # The file holds other points' codes only (another run's file on the same path): this point's entry is missing.
+    code_file.write_text(json.dumps({"another point": {"id": str(uuid.uuid4()), "code": "12345678", "issued_at": "x"}}))
+    dummy, result = converge()
+    codes = json.loads(code_file.read_text())
+    third = codes[name]["code"]
+    assert result["changes"]["sealed_code"]["before"] == "missing" and "another point" in codes
+    assert third not in (first, second) and live_code() == third and not still_works(second)
+
+    # The file holds another code for it (a code made in the cabinet's UI since): stale, replaced.
+    codes[name]["code"] = "00000000"
+    code_file.write_text(json.dumps(codes))
+    run, result = converge()
+    fourth = json.loads(code_file.read_text())[name]["code"]
+    assert result["changes"]["sealed_code"] == {"before": "stale", "after": "sealed"}
+    assert fourth not in (third, "00000000") and live_code() == fourth
+
+    # The file holds exactly the pending code: kept, nothing changes.
+    cabinet.reset_counters()
+    run, result = converge()
+    assert result["changed"] is False and "sealed_code" not in result["changes"] and cabinet.writes(DEMO[0]) == 0
+    assert live_code() == fourth
+    assert not [code for code in (first, second, third, fourth) if code in run.stdout + run.stderr]

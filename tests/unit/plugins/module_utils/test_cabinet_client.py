@@ -732,3 +732,31 @@ def test_timeout_cause_names_the_timeout(make):
     with pytest.raises(CabinetUnavailable) as info:
         make(server, retries=0, timeout=12.5).list_points()
     assert str(info.value) == "GET /api/v1/retail-points failed after 1 attempt: ReadTimeout: timed out (timeout 12.5 s)"
+
+
+# ---- the write guard: a run that must stop sends no new write ----------------------------------------------------
+
+def test_write_guard_refuses_writes_before_sending_and_lets_reads_and_cleanup_through(make):
+    reason = []
+    server = Server(default=ok(POINT))
+    client = make(server, write_guard=lambda: reason[0] if reason else None)
+    client.update_point(POINT["id"], {"name": "x"})
+    reason.append("the controller is gone")
+    for write in (lambda: client.update_point(POINT["id"], {"name": "y"}),
+                  lambda: client.create_point({"id": POINT["id"], "name": "y"}),
+                  lambda: client.delete_point(POINT["id"])):
+        with pytest.raises(cc.WritesStopped, match="not sent: the controller is gone"):
+            write()
+    client.get_point(POINT["id"])
+    client.update_point(POINT["id"], {"posLinkToken": None}, cleanup=True)
+    assert [r.method for r in server.requests] == ["PUT", "GET", "PUT"]
+
+
+def test_write_guard_is_asked_before_every_retry(make, sleeps):
+    answers = iter([None, "stop"])  # the first attempt may go; before its retry the run must stop
+    server = Server(ok(spring(503, "busy"), status=503), default=ok(POINT))
+    client = make(server, write_guard=lambda: next(answers))
+    with pytest.raises(cc.WritesStopped) as caught:
+        client.update_point(POINT["id"], {"name": "x"})
+    assert isinstance(caught.value, CabinetError)
+    assert len(server.requests) == 1, "the retry after the 503 was sent although the guard said stop"

@@ -16,6 +16,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
     CabinetConflict,
     CabinetNotFound,
     CabinetUnavailable,
+    WritesStopped,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, point_id_for
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
@@ -288,3 +289,21 @@ def test_an_existing_envd_point_is_left_alone_with_a_notice():
         assert len(notices) == 1 and "ENVD" in notices[0]
     changes, dummy = converge(cabinet, [{"name": "Shop 1", "tax_mode": "SIMPLIFIED"}])
     assert changes[0].action == "update" and "notices" not in changes[0].result()
+
+
+def test_a_stopped_run_starts_no_new_write_and_marks_the_rest_not_attempted():
+    """The client refuses the 3rd write (the controller is gone): no write after it starts, the rest are not_attempted."""
+    class StoppingCabinet(FakeCabinet):
+        def create_point(self, body):
+            if len(self.writes) >= 2:
+                raise WritesStopped("POST /api/v1/retail-points not sent: the controller is gone")
+            return FakeCabinet.create_point(self, body)
+
+    cabinet = StoppingCabinet()
+    specs = [{"name": "Shop %d" % i} for i in range(10)]
+    changes, failed = converge(cabinet, specs, concurrency=1)
+    assert [c.outcome for c in changes] == ["done", "done"] + ["not_attempted"] * 8
+    assert failed == [] and len(cabinet.writes) == 2 and "controller is gone" in changes[2].error
+    changes, failed = converge(StoppingCabinet(), specs, concurrency=4)
+    assert sum(c.outcome == "done" for c in changes) <= 2 + 3  # writes in flight on the other threads may finish
+    assert all(c.outcome in ("done", "not_attempted") for c in changes)

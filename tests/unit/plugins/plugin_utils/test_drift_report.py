@@ -156,3 +156,24 @@ def test_notices_are_listed_once_and_are_not_drift():
     assert report["summary"]["notices"] == 1 and report["retail_points"] == []
     markdown = render_markdown(report)
     assert "### Notices (1)" in markdown and "| Old \\<shop\\> | its tax mode" in markdown
+
+
+def test_a_failed_bind_shows_the_failed_action_and_the_real_bindings_also_when_unreachable():
+    failed_bind = {
+        "changed": False, "serial": "SN-REG05", "unreachable": True,
+        "msg": "bind of retail point 'Shop 4' on register SN-REG05 failed: connection lost",
+        "actions": [{"action": "bind", "id": "id-5", "retail_point": "Shop 5", "previous_register": None, "outcome": "done"},
+                    {"action": "bind", "id": "id-4", "retail_point": "Shop 4", "previous_register": None,
+                     "outcome": "failed", "error": "connection lost"},
+                    {"action": "unbind", "id": "id-6", "retail_point": "Shop 6", "previous_register": "SN-REG05",
+                     "outcome": "not_attempted"}],
+        "changes": {"retail_points": {"before": ["Shop 6"], "after": ["Shop 5", "Shop 6"]}},
+    }
+    collector = _collector()
+    collector.add("reg05", "bind", "modulkassa.pos.register", "unreachable", failed_bind, check_mode=False)
+    report = collector.report()
+    assert report["status"] == "error" and [u["host"] for u in report["unreachable"]] == ["reg05"]
+    entry = report["registers"][0]
+    assert entry["changes"] == failed_bind["changes"] and "connection lost" in entry["error"]
+    markdown = render_markdown(report)
+    assert "bind Shop 5<br>bind Shop 4 (failed)<br>unbind Shop 6 (not attempted)" in markdown, markdown
