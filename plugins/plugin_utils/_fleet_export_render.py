@@ -173,8 +173,8 @@ def render_points(fleet):
     lines.append("modulkassa_points:")
     for item in fleet["points"]:
         for index, (key, value) in enumerate(item["entry"]):
-            lines.append("%s%s: %s" % ("  - " if index == 0 else "    ", key,
-                                        scalar(value, force_quotes=key in ALWAYS_QUOTED_KEYS)))
+            lead = "  - " if index == 0 else "    "
+            lines.append("%s%s: %s" % (lead, key, scalar(value, force_quotes=key in ALWAYS_QUOTED_KEYS)))
         lines += _comments(item["notes"], 4)
     return "\n".join(lines) + "\n"
 
@@ -243,4 +243,3 @@ def render_fleet(fleet, url, login):
         REGISTERS_VARS_FILE: render_registers_vars(fleet),
     }
     return dict((path, texts[path]) for path in FILES)
-

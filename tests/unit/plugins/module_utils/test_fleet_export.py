@@ -54,8 +54,8 @@ def test_a_full_point_is_written_with_names_and_quoted_kinds_and_plans_no_change
     assert _entries(fleet) == [{"name": "Магазин 1", "id": point["id"], "address": "г. Москва, ул. Тверская, д. 7",
                                 "phone": "4951200707", "inn": "7707083893", "kpp": "773601001", "tax_mode": "COMMON",
                                 "vat": "VAT_22", "fiscal_service_enabled": True}]
-    assert [key for key, dummy in fleet["points"][0]["entry"]] == ["name", "id", "address", "phone", "inn", "kpp",
-                                                                    "tax_mode", "vat", "fiscal_service_enabled"]
+    keys = [key for key, dummy in fleet["points"][0]["entry"]]
+    assert keys == ["name", "id", "address", "phone", "inn", "kpp", "tax_mode", "vat", "fiscal_service_enabled"]
     # What the planner makes of the exported entry: the same point, nothing to change.
     changes = plan_points(normalize_specs(_entries(fleet)), [point], LOGIN)
     assert [(c.action, c.id) for c in changes] == [("unchanged", point["id"])]
@@ -162,7 +162,10 @@ def test_unmanaged_keys_are_named_without_their_values_and_full_address_is_shown
 def test_filters_by_inn_and_by_shell_style_name_pattern():
     points = [_point("Василёк Москва 1", inn="7707083893"), _point("Василёк Москва 2", inn="500100732259"),
               _point("Василёк Казань [1]", inn="7707083893"), _point("василёк москва 3", inn="7707083893")]
-    names = lambda fleet: [item["name"] for item in fleet["points"]]  # noqa: E731
+
+    def names(fleet):
+        return [item["name"] for item in fleet["points"]]
+
     assert names(export_fleet(points, LOGIN, inns=["7707083893"])) == [
         "Василёк Казань [1]", "Василёк Москва 1", "василёк москва 3"]
     assert names(export_fleet(points, LOGIN, name_patterns=["Василёк Москва *"])) == [
