@@ -33,11 +33,13 @@ FULL = {
     "points": ["--points", "1000", "--latencies", "0,20", "--subset", "100", "--fit-small", "10", "--repeat", "3"],
     "registers": ["--counts", "20,50,100", "--repeat", "2"],
     "planning": ["--sizes", "1000,5000,10000"],
+    "export": ["--points", "1000", "--repeat", "3"],
 }
 QUICK = {
     "points": ["--points", "200", "--latencies", "0,20", "--subset", "20", "--fit-small", "5", "--repeat", "1"],
     "registers": ["--counts", "5,10", "--repeat", "1", "--chain-points", "200"],
     "planning": ["--sizes", "1000,2000"],
+    "export": ["--points", "200", "--repeat", "1"],
 }
 
 
@@ -49,7 +51,7 @@ def _git(*args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes: check the machinery, not the targets")
-    parser.add_argument("--only", default="points,registers,planning")
+    parser.add_argument("--only", default="points,registers,planning,export")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     started = datetime.datetime.now(datetime.timezone.utc)

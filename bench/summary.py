@@ -22,7 +22,7 @@ def _methods(run):
 
 def _rows(cases):
     """(section, header, rows) per table."""
-    points, registers, planning = [], [], []
+    points, registers, planning, export = [], [], [], []
     for case in cases:
         kind = case.get("case")
         if kind == "points":
@@ -59,6 +59,10 @@ def _rows(cases):
                              "%.2f" % audit["wall_s"], "%.0f" % audit["peak_rss_mb"], _methods(audit),
                              "%.2f" % creates["wall_s"], "%.0f" % creates["peak_rss_mb"],
                              "%.2f" % as_vars.get("wall_s", 0), "%.0f" % as_vars.get("peak_rss_mb", 0)])
+        elif kind == "export":
+            ours, base = case["ours"], case["baselines"]["info_to_nice_yaml"]
+            export.append([case["phase"], case["points"], case["registers"], "%.2f" % ours["wall_s"], _methods(ours),
+                           "%.2f" % base["wall_s"], _methods(base), "%.0f" % ours["peak_rss_mb"]])
     return [
         ("Points (case 1): ours = modulkassa.pos.retail_points, one task",
          ["phase", "latency ms", "points", "ours s", "ours API", "baseline", "baseline s", "baseline API", "faster",
@@ -69,6 +73,8 @@ def _rows(cases):
         ("Planning (case 3): in-process planner and the module in check mode",
          ["points", "planner s", "planner RSS MB", "audit s (points_file)", "audit RSS MB", "audit API",
           "plan all creates s", "creates RSS MB", "audit s (as variables)", "as variables RSS MB"], planning),
+        ("Export: ours = playbooks/export.yml; baseline = retail_point_info + copy of to_nice_yaml",
+         ["phase", "points", "registers", "ours s", "ours API", "baseline s", "baseline API", "ours RSS MB"], export),
     ]
 
 

@@ -42,6 +42,8 @@ ACCOUNTS = {
     # Used by no test in the background and by no shared fixture: tests that assert an exact request count
     # ("zero requests") use it, so a stray request from another test of the worker cannot touch its counters.
     "quiet@example.com": "quiet-password-3",
+    # Only tests/integration/test_export.py: an export writes the whole account, so no other test may add points to it.
+    "export@example.com": "export-password-4",
 }
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
