@@ -182,6 +182,7 @@ def plan_points(normalized, actual_points, login, purge=False):
             if "name" not in desired:
                 raise PointInputError(source + ".name" if source else "name", "is required to create a point")
             new_id = spec_id or point_id_for(login, desired["name"])
+            desired = with_implied_fields(desired, {}, source + "." if source else "")  # what a new point needs
             changes.append(PointChange(CREATE, name, new_id, desired, None, sorted(desired), source))
             continue
         desired = with_implied_fields(desired, canonical_actual(current), source + "." if source else "")
