@@ -228,6 +228,95 @@ def _by_name(run, name):
     return [r["id"] for r in run.result(POINTS_TASK)["results"] if r["name"] == name][0]
 
 
+# ---- the roles' cabinet settings: the play's module_defaults, or fleet variables ---------------------------
+
+LIST_REQUESTS = "GET /api/v1/retail-points"
+ROLES_PLAYBOOK = """\
+- name: Retail points
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/modulkassa.pos.cabinet: &cabinet {cabinet}
+  roles:
+    - role: modulkassa.pos.retail_points
+
+- name: Registers
+  hosts: registers
+  gather_facts: false
+  module_defaults:
+    group/modulkassa.pos.cabinet: *cabinet
+  roles:
+    - role: modulkassa.pos.registers
+"""
+
+
+def _small_fleet(registers, tmp_path, tag, extra_vars=None):
+    """Two points: one served by reg01 over SSH, one by a register without SSH (its code to the sealed file)."""
+    points = [{"name": "%s Тверская 1" % tag, "inn": "7707083893", "kpp": "773601001"},
+              {"name": "%s Киоск" % tag, "phone": "+7 495 123-45-02"}]
+    fleet = {"modulkassa_points_purge": False, "modulkassa_points": points,
+             "modulkassa_manual_registers": [{"name": "kiosk", "retail_points": [points[1]["name"]]}],
+             "modulkassa_code_file": str(tmp_path / "sealed" / "codes.json")}
+    fleet.update(extra_vars or {})
+    with open(registers.inventory, encoding="utf-8") as handle:
+        files = {"registers.yml": handle.read(), "group_vars/all/fleet.yml": fleet}
+    for host in registers.hosts:
+        files["host_vars/%s.yml" % host] = {"modulkassa_register_points": [points[0]["name"]] if host == "reg01" else []}
+    return _write_inventory(tmp_path / "inventory", files), points
+
+
+def test_the_roles_use_the_plays_module_defaults_and_its_timeout_and_retries(cabinet, registers, run_playbook, tmp_path,
+                                                                            leave_registers_empty):
+    """The connection comes only from the play's group/modulkassa.pos.cabinet defaults (no MODULKASSA_* variable,
+    no modulkassa_url): every plugin the roles call gets it. Its timeout and retries apply too: with the cabinet
+    answering after 2.5 s, a 1 s timeout fails the points play fast, after 1 + retries list requests."""
+    inventory, points = _small_fleet(registers, tmp_path, "MD-%s" % uuid.uuid4().hex[:6])
+    cabinet_defaults = {"cabinet_url": cabinet.url, "cabinet_login": DEMO[0], "cabinet_password": DEMO[1]}
+    run = run_playbook(ROLES_PLAYBOOK.format(cabinet=json.dumps(cabinet_defaults)), inventory=inventory)
+    assert run.rc == 0, run.output_tail()
+    assert {t["action"] for t in run.tasks if t["action"].startswith("modulkassa.pos.")} == {
+        "modulkassa.pos.retail_points", "modulkassa.pos.retail_point", "modulkassa.pos.retail_point_info",
+        "modulkassa.pos.register"}
+    ids = dict((r["name"], r["id"]) for r in run.result(POINTS_TASK)["results"])
+    assert _holder(_point(cabinet, ids[points[0]["name"]])) == registers.serial("reg01")
+    assert _point(cabinet, ids[points[1]["name"]])["posLinkToken"], "the manual register's point has no pending code"
+
+    cabinet.knobs(latency_ms=2500)
+    cabinet.reset_counters()
+    slow = dict(cabinet_defaults, timeout=1, retries=1)
+    run = run_playbook(ROLES_PLAYBOOK.format(cabinet=json.dumps(slow)), inventory=inventory, timeout=120)
+    cabinet.knobs(latency_ms=0)
+    assert run.rc != 0
+    failed = run.result(POINTS_TASK)
+    assert failed["failed"] and "failed after 2 attempts" in failed["msg"] and "timeout 1 s" in failed["msg"], failed
+    assert cabinet.counters(DEMO[0]) == {LIST_REQUESTS: 2}, "1 + retries list requests, then nothing"
+
+
+def test_the_fleet_sets_the_roles_timeout_retries_and_concurrency(cabinet, registers, run_playbook, tmp_path):
+    """modulkassa_timeout and modulkassa_retries (group_vars/all) reach the plugins through site.yml; they win over
+    the plugins' defaults (30 s, 3 retries), so a cabinet answering after 2.5 s fails after 1 + 2 attempts of 1 s.
+    modulkassa_points_concurrency reaches retail_points (out of range there: the plugin itself says so)."""
+    inventory, points = _small_fleet(registers, tmp_path, "FV-%s" % uuid.uuid4().hex[:6],
+                                     {"modulkassa_timeout": 1, "modulkassa_retries": 2})
+    cabinet.knobs(latency_ms=2500)
+    cabinet.reset_counters()
+    run = run_playbook(SITE, inventory=inventory, env=_env(cabinet), timeout=120)
+    cabinet.knobs(latency_ms=0)
+    assert run.rc != 0
+    failed = run.result(POINTS_TASK)
+    assert failed["failed"] and "failed after 3 attempts" in failed["msg"] and "timeout 1 s" in failed["msg"], failed
+    assert cabinet.counters(DEMO[0]) == {LIST_REQUESTS: 3}
+    assert _requests(cabinet, WRITE_METHODS) == 0
+
+    inventory, points = _small_fleet(registers, tmp_path, "FC-%s" % uuid.uuid4().hex[:6],
+                                     {"modulkassa_points_concurrency": 65})
+    cabinet.reset_counters()
+    run = run_playbook(os.path.join(REPO_ROOT, "playbooks", "retail_points.yml"), inventory=inventory, env=_env(cabinet))
+    failed = run.result(POINTS_TASK)
+    assert run.rc != 0 and failed["field"] == "concurrency" and "between 1 and 64" in failed["msg"], failed
+    assert _requests(cabinet) == 0
+
+
 # ---- bad data stops before any request ---------------------------------------------------------------------
 
 def _base_fleet():
@@ -279,6 +368,12 @@ BAD_FLEETS = {
         lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_manual_registers=[
             {"name": "tablet", "retail_points": ["Shop 1 cafe"]}]) or f["host_vars/reg01.yml"].update(
             modulkassa_register_points=["Shop 1"]), "modulkassa_code_file", "is required when"),
+    "cabinet-timeout": (lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_timeout=0), "modulkassa_timeout",
+                        "must be more than 0"),
+    "points-concurrency": (lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_points_concurrency=100),
+                           "modulkassa_points_concurrency", "must be at most 64"),
+    "cabinet-retries-typo": (lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_retires=5), "modulkassa_retires",
+                             "did you mean 'modulkassa_retries'"),
     "undefined-variable": (lambda f: f.update({"host_vars/reg02.yml": "modulkassa_register_points: \"{{ kazan_points }}\"\n"}),
                            "hosts.reg02.modulkassa_register_points", "cannot be evaluated"),
 }
