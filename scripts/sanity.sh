@@ -42,7 +42,7 @@ install() {
 }
 
 # Paths are relative to the collection root in a galaxy tarball ("plugins/modules/x.py").
-FORBIDDEN='^(tests/)?sandbox/|^bench/|(^|/)\.venv[^/]*(/|$)|(^|/)tests/output(/|$)|(^|/)__pycache__(/|$)|(^|/)\.tmp(/|$)|\.tar\.gz$|(^|/)\.hypothesis(/|$)|(^|/)\.pytest_cache(/|$)'
+FORBIDDEN='^(tests/)?sandbox/|^bench/|(^|/)\.venv[^/]*(/|$)|(^|/)tests/output(/|$)|(^|/)__pycache__(/|$)|(^|/)\.tmp(/|$)|\.tar\.gz$|(^|/)\.hypothesis(/|$)|(^|/)\.pytest_cache(/|$)|(^|/)\.env$|^venv/|(^|/)\.mypy_cache(/|$)|^htmlcov/|^dist/|^drift-report/|^extensions/molecule/|^tests/integration/|^inventories/sandbox/|^scripts/'
 content() {
     local listing bad
     listing="$(tar -tzf "${tarball}")"

@@ -132,6 +132,9 @@ options:
   kpp:
     description:
       - KPP, 9 characters (C(settings.egaisSettings.kpp)). Must be empty when O(inn) has 12 digits.
+      - Required to create a point whose O(inn) has 10 digits (a legal entity), and to change such a point's INN or
+        KPP; the plugin refuses it before any write. A point the cabinet holds without a KPP is left as it is while
+        neither O(inn) nor O(kpp) changes.
     type: str
   tax_mode:
     description:

@@ -35,7 +35,13 @@ POINTS_VAR = "modulkassa_points"
 PURGE_VAR = "modulkassa_points_purge"
 MANUAL_REGISTERS_VAR = "modulkassa_manual_registers"
 CODE_FILE_VAR = "modulkassa_code_file"
-CONTROLLER_VARIABLES = (POINTS_VAR, PURGE_VAR, MANUAL_REGISTERS_VAR, CODE_FILE_VAR)
+# How the roles talk to the cabinet (docs/fleet.md "The variables"): one value for the whole fleet, since every
+# cabinet request comes from the controller.
+TIMEOUT_VAR = "modulkassa_timeout"
+RETRIES_VAR = "modulkassa_retries"
+POINTS_CONCURRENCY_VAR = "modulkassa_points_concurrency"
+CONTROLLER_VARIABLES = (POINTS_VAR, PURGE_VAR, MANUAL_REGISTERS_VAR, CODE_FILE_VAR, TIMEOUT_VAR, RETRIES_VAR,
+                        POINTS_CONCURRENCY_VAR)
 
 # Variables read per register host (host_vars, or the vars of the register's groups).
 REGISTER_POINTS_VAR = "modulkassa_register_points"
@@ -105,6 +111,29 @@ FLEET_SCHEMA = {
             "type": "string",
             "pattern": "^(/|~)",
             "x-error": "must be an absolute path on the controller (or start with ~)",
+        },
+        TIMEOUT_VAR: {
+            "description": (
+                "Seconds the roles' cabinet requests wait to connect, send or answer (the plugins' timeout option). "
+                "Unset: the play's module_defaults for group/modulkassa.pos.cabinet, then 30."
+            ),
+            "type": "number",
+            "exclusiveMinimum": 0,
+        },
+        RETRIES_VAR: {
+            "description": (
+                "How many times the roles retry a cabinet request that is safe to repeat, after HTTP 429, HTTP 5xx or "
+                "a network error (the plugins' retries option; 0: no retry). Unset: the play's module_defaults for "
+                "group/modulkassa.pos.cabinet, then 3."
+            ),
+            "type": "integer",
+            "minimum": 0,
+        },
+        POINTS_CONCURRENCY_VAR: {
+            "description": "How many cabinet writes the retail_points role runs at the same time (default 16).",
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 64,
         },
         "hosts": {
             "description": "The register hosts (the inventory group 'registers'), by inventory name.",

@@ -235,10 +235,16 @@ def canonical_actual(point):
 def with_implied_fields(desired, actual, path_prefix=""):
     """``desired`` plus what it implies given the cabinet's canonical ``actual``; raises on a contradiction.
 
-    A 12-digit INN (an individual entrepreneur) allows no KPP, and the cabinet refuses a change that leaves both
-    (``kpp-not-allowed``). A point whose declared INN becomes 12 digits, with ``kpp`` not declared, has its KPP
-    cleared too (the diff shows it). The reverse cannot be implied: a KPP declared for a point whose INN in the
-    cabinet has 12 digits is an error naming the KPP, found before any write.
+    ``actual`` is ``{}`` for a point to be created. The cabinet checks the INN/KPP pair across fields:
+
+    * A 12-digit INN (an individual entrepreneur) allows no KPP (``kpp-not-allowed``). A point whose declared INN
+      becomes 12 digits, with ``kpp`` not declared, has its KPP cleared too (the diff shows it). The reverse cannot
+      be implied: a KPP declared for a point whose INN in the cabinet has 12 digits is an error naming the KPP.
+    * A 10-digit INN (a legal entity) needs a KPP (``kpp-required``) when the point is created, or when the write
+      sets its INN or its KPP. A KPP cannot be guessed, so that is an error naming the KPP. A point the cabinet
+      holds without one, whose INN and KPP the data leaves as they are, is left alone.
+
+    Both errors are found here, before any write.
     """
     inn = desired["inn"] if "inn" in desired else actual.get("inn") or ""
     if len(inn) == 12:
@@ -247,6 +253,12 @@ def with_implied_fields(desired, actual, path_prefix=""):
                                   "individual entrepreneur has no KPP); declare the inn too if it changes")
         if "inn" in desired and "kpp" not in desired and actual.get("kpp"):
             desired = dict(desired, kpp="")
+    elif len(inn) == 10:
+        kpp = desired["kpp"] if "kpp" in desired else actual.get("kpp") or ""
+        writes_pair = any(field in desired and desired[field] != (actual.get(field) or "") for field in ("inn", "kpp"))
+        if not kpp and writes_pair:
+            raise PointInputError(path_prefix + "kpp", "is required: inn has 10 digits (a legal entity), and the "
+                                  "cabinet refuses a legal entity without its KPP")
     return desired
 
 

@@ -189,6 +189,7 @@ def plan_points(normalized, actual_points, login, purge=False):
                 raise PointInputError(source + ".name" if source else "name", "is required to create a point")
             new_id = spec_id or point_id_for(login, desired["name"])
             tax_mode_notices(desired, None, source + "." if source else "")
+            desired = with_implied_fields(desired, {}, source + "." if source else "")  # what a new point needs
             changes.append(PointChange(CREATE, name, new_id, desired, None, sorted(desired), source))
             continue
         actual = canonical_actual(current)

@@ -69,6 +69,9 @@ options:
       kpp:
         description:
           - KPP, 9 characters. Must be empty when the INN has 12 digits.
+          - Required to create a point whose INN has 10 digits (a legal entity), and to change such a point's INN or
+            KPP; the whole call is refused before any write, naming C(points[N].kpp). A point the cabinet holds
+            without a KPP is left as it is while neither its INN nor its KPP changes.
         type: str
       tax_mode:
         description:

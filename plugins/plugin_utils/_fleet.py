@@ -75,6 +75,9 @@ _REQUIRED_HINTS = {
 }
 
 
+_BOUNDS = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}
+
+
 class Unrenderable(object):
     """A variable whose template failed (an undefined variable in it, a syntax error): reported, not raised."""
 
@@ -242,6 +245,8 @@ def _translate(error):
         return [FleetError(parts, "must be at most %d characters (got %d)" % (error.validator_value, len(instance)))]
     if kind == "minItems":
         return [FleetError(parts, "must list at least %d item(s)" % error.validator_value)]
+    if kind in _BOUNDS:
+        return [FleetError(parts, "must be %s %s, not %r" % (_BOUNDS[kind], error.validator_value, instance))]
     return [FleetError(parts, error.message)]  # pragma: no cover - every keyword the schema uses is handled above
 
 

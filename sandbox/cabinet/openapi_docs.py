@@ -20,7 +20,7 @@ class _Open(BaseModel):
 
 class EgaisSettings(_Open):
     kpp: Optional[str] = Field(None, description="9 characters: 4 digits, 2 digits or A-Z, 3 digits; "
-                                                  "empty when the INN has 12 digits")
+                                                  "required when the INN has 10 digits, empty when it has 12")
 
 
 class Settings(_Open):

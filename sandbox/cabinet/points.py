@@ -59,8 +59,9 @@ def merge_point(point: dict, patch: dict) -> dict:
     return merged
 
 
-def check_point(point: dict, data: dict) -> None:
-    problems = point_problems(point)
+def check_point(point: dict, data: dict, update: bool = False) -> None:
+    """400 unless ``point`` (a new point, or an update's merged result) is valid; ``data`` is the request body."""
+    problems = point_problems(point, data if update else None)
     if TOKEN in data:
         code = token_problem(data[TOKEN])
         if code:
@@ -155,7 +156,7 @@ def build_router(state: EmulatorState) -> APIRouter:
         with store.transaction() as tx:
             point_id, (_account, current_body, code, issued_at) = owned_row(tx, request.scope[ACCOUNT_KEY], id)
             point = merge_point(json.loads(current_body), data)
-            check_point(point, data)
+            check_point(point, data, update=True)
             if TOKEN in data:
                 # Every PUT of a code (re)issues it with a fresh issue time; null withdraws it.
                 code = data[TOKEN]

@@ -3,6 +3,11 @@
 ``point_problems`` returns every problem as ``(field, code)``; the endpoint answers 400 with the first
 code as ``message`` and all of them in ``errors``. Optional fields may be absent, ``null`` or ``""``
 (the collection clears a phone or an INN by sending ``""``).
+
+The INN/KPP pair is checked across fields: a 12-digit INN (an individual entrepreneur) allows no KPP, and a
+10-digit INN (a legal entity) needs one, as the cabinet's form does. The second rule applies to a create and to
+a partial update that sets ``inn`` or the KPP; an update of other fields leaves a point stored without a KPP
+(created before the rule, or by another tool) as it is (our choice: the real API's behaviour is not published).
 """
 
 from __future__ import annotations
@@ -71,7 +76,17 @@ def _empty(value) -> bool:
     return value is None or value == ""
 
 
-def point_problems(point: dict) -> list[tuple[str, str]]:
+def _sets_legal_identity(patch: dict | None) -> bool:
+    """A create (``patch`` None), or an update whose body sets the INN or the KPP."""
+    if patch is None:
+        return True
+    settings = patch.get("settings")
+    egais = settings.get("egaisSettings") if isinstance(settings, dict) else None
+    return "inn" in patch or (isinstance(egais, dict) and "kpp" in egais)
+
+
+def point_problems(point: dict, patch: dict | None = None) -> list[tuple[str, str]]:
+    """Problems of ``point`` (a new point, or the merged result of an update whose body was ``patch``)."""
     problems: list[tuple[str, str]] = []
 
     name = point.get("name")
@@ -131,6 +146,11 @@ def point_problems(point: dict) -> list[tuple[str, str]]:
     fiscal = settings.get("fiscalServiceEnabled")
     if fiscal is not None and not isinstance(fiscal, bool):
         problems.append(("settings.fiscalServiceEnabled", "fiscal-service-enabled-format"))
+
+    if inn_digits == 10 and _empty(kpp) and _sets_legal_identity(patch):
+        # A 10-digit INN is a legal entity: the cabinet's form requires its KPP. Checked last: a field's own
+        # format problem is the more useful first code.
+        problems.append(("settings.egaisSettings.kpp", "kpp-required"))
 
     status = point.get("registrationRequestStatus")
     if status is not None and (not isinstance(status, str) or status not in REGISTRATION_STATUSES):

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -135,6 +136,14 @@ class Cabinet:
         client = httpx.Client(base_url=self.url, auth=(login, password or self.accounts[login]), timeout=10.0)
         self._clients.append(client)
         return client
+
+    def strip_kpp(self, point_id: str) -> None:
+        """Store the point without its KPP, behind the API: a legal entity made before the cabinet required a
+        KPP (or by another tool), which the API now refuses to create."""
+        with sqlite3.connect(str(self.data_dir / "cabinet.sqlite3")) as db:
+            body = json.loads(db.execute("SELECT body FROM points WHERE id = ?", (point_id,)).fetchone()[0])
+            (body.setdefault("settings", {}).setdefault("egaisSettings", {}))["kpp"] = None
+            db.execute("UPDATE points SET body = ? WHERE id = ?", (json.dumps(body, ensure_ascii=False), point_id))
 
     def log_tail(self, lines: int = 40) -> str:
         try:

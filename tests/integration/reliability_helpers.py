@@ -56,7 +56,7 @@ def point_specs(tag, count, start=0, **overrides):
                 "phone": "+7 912 %03d-%02d-%02d" % (index % 1000, index % 100, (index * 7) % 100),
                 "inn": inn, "tax_mode": ("COMMON", "PATENT", "SIMPLIFIED")[index % 3],
                 "vat_tag": 1102 + index % 6}
-        if len(inn) == 10 and index % 2:
+        if len(inn) == 10:  # a legal entity: the cabinet requires its KPP
             spec["kpp"] = "773601001"
         spec.update(overrides)
         points.append(spec)

@@ -57,6 +57,7 @@ def test_an_account_cannot_read_or_change_another_accounts_points(cabinet, regis
     name = "Isolated-%s" % uuid.uuid4().hex[:8]
     with cabinet.api(*DEMO) as api:
         point_id = api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": name, "inn": "7707083893",
+                                                             "settings": {"egaisSettings": {"kpp": "773601001"}},
                                                              "address": "A's shop"}).json()["id"]
     before = point(cabinet, point_id)
 

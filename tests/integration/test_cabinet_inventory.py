@@ -52,7 +52,8 @@ class Estate(object):
         with cabinet.api(*DEMO) as api:
             for key, name in self.names.items():
                 body = {"id": str(uuid.uuid4()), "name": name, "inn": "7707083893",
-                        "settings": {"defaultTaxMode": "PATENT" if key == "one" else "COMMON"}}
+                        "settings": {"defaultTaxMode": "PATENT" if key == "one" else "COMMON",
+                                     "egaisSettings": {"kpp": "773601001"}}}
                 api.post("/api/v1/retail-points", json=body).raise_for_status()
                 self.ids[key] = body["id"]
             for key, serial in (("two_a", self.serials[0]), ("two_b", self.serials[0]), ("one", self.serials[1])):

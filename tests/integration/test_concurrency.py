@@ -59,7 +59,8 @@ def test_two_converges_of_overlapping_points_end_consistent(cabinet, run_playboo
     # both runs list the cabinet before either reaches them and both try to create them.
     side_a = point_specs(tag, 30, 0, address="A-side") + point_specs(tag, 30, 30, address="A-side", tax_mode="COMMON")
     side_b = point_specs(tag, 30, 60, address="B-side") + [
-        dict(spec, address="B-side", phone="+7 900 000-00-%02d" % i, tax_mode="PATENT", vat_tag=1105, kpp="")
+        dict(spec, address="B-side", phone="+7 900 000-00-%02d" % i, tax_mode="PATENT", vat_tag=1105,
+             kpp=spec.get("kpp", ""))  # a legal entity keeps its KPP (the cabinet requires it)
         for i, spec in enumerate(point_specs(tag, 30, 30))]
     for spec in side_a:
         spec.setdefault("kpp", "")  # every field declared on both sides, so "wholly A's or B's" is well defined

@@ -44,6 +44,9 @@ POINTS_TASK = "modulkassa.pos.retail_points : Retail points are as declared (one
 REGISTER_TASK = "modulkassa.pos.registers : The register serves its declared points"
 MANUAL_TASK = "modulkassa.pos.retail_points : Points of registers without SSH are active or have a pending code in the sealed file"
 VALIDATE_TASK = "The fleet data is valid"
+UNFINISHED_TASK = 'A run that stops part-way publishes an unfinished summary (status error), never "no drift"'
+FAILED_POINTS_TASK = "Every retail point was written"
+UNCONVERGED_TASK = "modulkassa.pos.registers : The register's points were converged in this run"
 LIST_TASK = "modulkassa.pos.registers : List the cabinet's points once for every register of the play"
 
 
@@ -83,6 +86,20 @@ def _holder(point):
 
 def _by_host(run, task):
     return dict((t["host"], t) for t in run.tasks if t["task"] == task)
+
+
+def _with_custom_stats(env, path):
+    """``env`` plus the test-only custom_stats callback, which writes the run's set_stats data (what AWX keeps as
+    the job's artifacts) to ``path``."""
+    return dict(env, ANSIBLE_CALLBACKS_ENABLED="test_results,custom_stats", MK_TEST_CUSTOM_STATS=str(path))
+
+
+def _drift_summary(path):
+    """The ``modulkassa_drift`` the run published (global set_stats data), or None."""
+    if not os.path.exists(str(path)):
+        return None
+    with open(str(path), encoding="utf-8") as handle:
+        return json.load(handle).get("_run", {}).get("modulkassa_drift")
 
 
 # ---- site.yml and audit.yml on the sandbox ----------------------------------------------------------------
@@ -144,10 +161,19 @@ def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, reg
     # 1. audit from empty: the points do not exist yet; the registers' bindings are predicted with a warning.
     before = digests()
     cabinet.reset_counters()
-    run = run_playbook(AUDIT, inventory=inventory, env=env)
+    stats_file = tmp_path / "custom-stats.json"
+    run = run_playbook(AUDIT, inventory=inventory, env=_with_custom_stats(env, stats_file))
     assert run.rc == 0, run.output_tail()
     assert _requests(cabinet, WRITE_METHODS) == 0, cabinet.counters()
     assert digests() == before, "the audit touched a register"
+    # What AWX gets (set_stats): the verdict and one entry per object that would change.
+    published = _drift_summary(stats_file)
+    assert (published["finished"], published["mode"], published["status"], published["exit_code"]) == (
+        True, "check", "drift", 2), published
+    assert published["summary"]["retail_points"]["create"] == 5
+    assert sorted(p["name"] for p in published["retail_points"] if p["verdict"] == "create") == sorted(
+        p["name"] for p in points)
+    assert [(r["host"], r["verdict"]) for r in published["registers"]] == [(h, "changed") for h in hosts[:3]]
     assert run.result(POINTS_TASK)["summary"]["create"] == 5
     tasks = _by_host(run, REGISTER_TASK)
     for host in ("reg01", "reg02", "reg03"):
@@ -189,8 +215,13 @@ def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, reg
     # 4. audit: no drift, no write, registers untouched
     before = digests()
     cabinet.reset_counters()
-    run = run_playbook(AUDIT, inventory=inventory, env=env)
+    run = run_playbook(AUDIT, inventory=inventory, env=_with_custom_stats(env, stats_file))
     assert run.rc == 0, run.output_tail()
+    published = _drift_summary(stats_file)
+    assert (published["status"], published["exit_code"], published["retail_points"], published["registers"]) == (
+        "no_drift", 0, [], []), published
+    assert published["summary"]["retail_points"]["unchanged"] == 5
+    assert published["summary"]["registers"]["unchanged"] == len(hosts)
     assert dict((h, s["changed"]) for h, s in run.stats.items()) == dict((h, 0) for h in ["localhost"] + hosts)
     assert _requests(cabinet, WRITE_METHODS) == 0 and digests() == before
     assert _requests(cabinet) > 0, "the audit did not read the cabinet at all"
@@ -201,8 +232,13 @@ def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, reg
     files["host_vars/reg04.yml"] = {"modulkassa_register_points": [points[3]["name"]]}
     _write_inventory(tmp_path / "inventory", files)
     cabinet.reset_counters()
-    run = run_playbook(AUDIT, inventory=inventory, env=env)
+    run = run_playbook(AUDIT, inventory=inventory, env=_with_custom_stats(env, stats_file))
     assert run.rc == 0, run.output_tail()
+    published = _drift_summary(stats_file)
+    assert (published["status"], published["summary"]["changes"]) == ("drift", 3), published
+    assert [(p["name"], p["verdict"]) for p in published["retail_points"]] == [(points[0]["name"], "update")]
+    assert [(r["host"], r["verdict"]) for r in published["registers"]] == [("reg03", "changed"), ("reg04", "changed")]
+    assert DEMO[1] not in json.dumps(published)
     expected = dict((h, 0) for h in hosts)
     expected.update(localhost=1, reg03=1, reg04=1)
     assert dict((h, s["changed"]) for h, s in run.stats.items()) == expected
@@ -226,6 +262,95 @@ def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, reg
 
 def _by_name(run, name):
     return [r["id"] for r in run.result(POINTS_TASK)["results"] if r["name"] == name][0]
+
+
+# ---- the roles' cabinet settings: the play's module_defaults, or fleet variables ---------------------------
+
+LIST_REQUESTS = "GET /api/v1/retail-points"
+ROLES_PLAYBOOK = """\
+- name: Retail points
+  hosts: localhost
+  gather_facts: false
+  module_defaults:
+    group/modulkassa.pos.cabinet: &cabinet {cabinet}
+  roles:
+    - role: modulkassa.pos.retail_points
+
+- name: Registers
+  hosts: registers
+  gather_facts: false
+  module_defaults:
+    group/modulkassa.pos.cabinet: *cabinet
+  roles:
+    - role: modulkassa.pos.registers
+"""
+
+
+def _small_fleet(registers, tmp_path, tag, extra_vars=None):
+    """Two points: one served by reg01 over SSH, one by a register without SSH (its code to the sealed file)."""
+    points = [{"name": "%s Тверская 1" % tag, "inn": "7707083893", "kpp": "773601001"},
+              {"name": "%s Киоск" % tag, "phone": "+7 495 123-45-02"}]
+    fleet = {"modulkassa_points_purge": False, "modulkassa_points": points,
+             "modulkassa_manual_registers": [{"name": "kiosk", "retail_points": [points[1]["name"]]}],
+             "modulkassa_code_file": str(tmp_path / "sealed" / "codes.json")}
+    fleet.update(extra_vars or {})
+    with open(registers.inventory, encoding="utf-8") as handle:
+        files = {"registers.yml": handle.read(), "group_vars/all/fleet.yml": fleet}
+    for host in registers.hosts:
+        files["host_vars/%s.yml" % host] = {"modulkassa_register_points": [points[0]["name"]] if host == "reg01" else []}
+    return _write_inventory(tmp_path / "inventory", files), points
+
+
+def test_the_roles_use_the_plays_module_defaults_and_its_timeout_and_retries(cabinet, registers, run_playbook, tmp_path,
+                                                                            leave_registers_empty):
+    """The connection comes only from the play's group/modulkassa.pos.cabinet defaults (no MODULKASSA_* variable,
+    no modulkassa_url): every plugin the roles call gets it. Its timeout and retries apply too: with the cabinet
+    answering after 2.5 s, a 1 s timeout fails the points play fast, after 1 + retries list requests."""
+    inventory, points = _small_fleet(registers, tmp_path, "MD-%s" % uuid.uuid4().hex[:6])
+    cabinet_defaults = {"cabinet_url": cabinet.url, "cabinet_login": DEMO[0], "cabinet_password": DEMO[1]}
+    run = run_playbook(ROLES_PLAYBOOK.format(cabinet=json.dumps(cabinet_defaults)), inventory=inventory)
+    assert run.rc == 0, run.output_tail()
+    assert {t["action"] for t in run.tasks if t["action"].startswith("modulkassa.pos.")} == {
+        "modulkassa.pos.retail_points", "modulkassa.pos.retail_point", "modulkassa.pos.retail_point_info",
+        "modulkassa.pos.register"}
+    ids = dict((r["name"], r["id"]) for r in run.result(POINTS_TASK)["results"])
+    assert _holder(_point(cabinet, ids[points[0]["name"]])) == registers.serial("reg01")
+    assert _point(cabinet, ids[points[1]["name"]])["posLinkToken"], "the manual register's point has no pending code"
+
+    cabinet.knobs(latency_ms=2500)
+    cabinet.reset_counters()
+    slow = dict(cabinet_defaults, timeout=1, retries=1)
+    run = run_playbook(ROLES_PLAYBOOK.format(cabinet=json.dumps(slow)), inventory=inventory, timeout=120)
+    cabinet.knobs(latency_ms=0)
+    assert run.rc != 0
+    failed = run.result(POINTS_TASK)
+    assert failed["failed"] and "failed after 2 attempts" in failed["msg"] and "timeout 1 s" in failed["msg"], failed
+    assert cabinet.counters(DEMO[0]) == {LIST_REQUESTS: 2}, "1 + retries list requests, then nothing"
+
+
+def test_the_fleet_sets_the_roles_timeout_retries_and_concurrency(cabinet, registers, run_playbook, tmp_path):
+    """modulkassa_timeout and modulkassa_retries (group_vars/all) reach the plugins through site.yml; they win over
+    the plugins' defaults (30 s, 3 retries), so a cabinet answering after 2.5 s fails after 1 + 2 attempts of 1 s.
+    modulkassa_points_concurrency reaches retail_points (out of range there: the plugin itself says so)."""
+    inventory, points = _small_fleet(registers, tmp_path, "FV-%s" % uuid.uuid4().hex[:6],
+                                     {"modulkassa_timeout": 1, "modulkassa_retries": 2})
+    cabinet.knobs(latency_ms=2500)
+    cabinet.reset_counters()
+    run = run_playbook(SITE, inventory=inventory, env=_env(cabinet), timeout=120)
+    cabinet.knobs(latency_ms=0)
+    assert run.rc != 0
+    failed = run.result(POINTS_TASK)
+    assert failed["failed"] and "failed after 3 attempts" in failed["msg"] and "timeout 1 s" in failed["msg"], failed
+    assert cabinet.counters(DEMO[0]) == {LIST_REQUESTS: 3}
+    assert _requests(cabinet, WRITE_METHODS) == 0
+
+    inventory, points = _small_fleet(registers, tmp_path, "FC-%s" % uuid.uuid4().hex[:6],
+                                     {"modulkassa_points_concurrency": 65})
+    cabinet.reset_counters()
+    run = run_playbook(os.path.join(REPO_ROOT, "playbooks", "retail_points.yml"), inventory=inventory, env=_env(cabinet))
+    failed = run.result(POINTS_TASK)
+    assert run.rc != 0 and failed["field"] == "concurrency" and "between 1 and 64" in failed["msg"], failed
+    assert _requests(cabinet) == 0
 
 
 # ---- bad data stops before any request ---------------------------------------------------------------------
@@ -279,6 +404,12 @@ BAD_FLEETS = {
         lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_manual_registers=[
             {"name": "tablet", "retail_points": ["Shop 1 cafe"]}]) or f["host_vars/reg01.yml"].update(
             modulkassa_register_points=["Shop 1"]), "modulkassa_code_file", "is required when"),
+    "cabinet-timeout": (lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_timeout=0), "modulkassa_timeout",
+                        "must be more than 0"),
+    "points-concurrency": (lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_points_concurrency=100),
+                           "modulkassa_points_concurrency", "must be at most 64"),
+    "cabinet-retries-typo": (lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_retires=5), "modulkassa_retires",
+                             "did you mean 'modulkassa_retries'"),
     "undefined-variable": (lambda f: f.update({"host_vars/reg02.yml": "modulkassa_register_points: \"{{ kazan_points }}\"\n"}),
                            "hosts.reg02.modulkassa_register_points", "cannot be evaluated"),
 }
@@ -291,9 +422,15 @@ def test_bad_fleet_fails_validation_with_the_path_and_no_request(case, cabinet, 
     mutate(files)
     inventory = _write_inventory(tmp_path / "inventory", files)
     cabinet.reset_counters()
-    run = run_playbook(SITE, inventory=inventory, env=_env(cabinet))  # credentials present: nothing may use them
+    stats_file = tmp_path / "custom-stats.json"
+    # credentials present: nothing may use them
+    run = run_playbook(SITE, inventory=inventory, env=_with_custom_stats(_env(cabinet), stats_file))
     assert run.rc != 0
-    assert [(t["task"], t["status"]) for t in run.tasks] == [(VALIDATE_TASK, "failed")], run.output_tail()
+    assert [(t["task"], t["status"]) for t in run.tasks] == [(UNFINISHED_TASK, "ok"), (VALIDATE_TASK, "failed")], \
+        run.output_tail()
+    # AWX is told the run did not finish: an error, not "no drift".
+    published = _drift_summary(stats_file)
+    assert (published["finished"], published["status"], published["exit_code"]) == (False, "error", 1), published
     errors = dict((e["path"], e["message"]) for e in run.result(VALIDATE_TASK)["errors"])
     assert path in errors, "expected %s, got %s" % (path, errors)
     assert fragment in errors[path], errors[path]
@@ -335,3 +472,84 @@ def test_example_inventory_graph(ansible_env, tmp_path):
         assert "@%s:" % region in lines
     assert "@registers:" in lines
     assert len([line for line in lines if line and not line.startswith("@")]) == 26
+
+
+# ---- a point that cannot be written stops only the registers that serve it ---------------------------------
+
+PLAN = os.path.join(REPO_ROOT, "tools", "modulkassa-plan")
+
+
+def test_a_point_that_cannot_be_written_stops_only_its_registers(cabinet, registers, run_playbook, ansible_env,
+                                                                tmp_path, leave_registers_empty):
+    """site.yml with one point whose write the cabinet refuses for good: its declared id belongs to a point of
+    another account (409 on create, 404 on read: a copy-paste from the wrong cabinet). The registers whose points
+    are in place converge in the same run; the register serving the refused point fails naming it and is left as
+    it was; the last play fails the run naming it; the drift report and the set_stats summary call it an error,
+    and tools/modulkassa-plan exits 1 on the next run too."""
+    tag = "Part-%s" % uuid.uuid4().hex[:6]
+    foreign_id = str(uuid.uuid4())
+    with cabinet.api("other@example.com", "other-password-2") as api:
+        assert api.post("/api/v1/retail-points", json={"id": foreign_id, "name": "%s elsewhere" % tag}).status_code == 200
+    points = [{"name": "%s Тверская 1" % tag, "inn": "7707083893", "kpp": "773601001"},
+              {"id": foreign_id, "name": "%s Невский 28" % tag},
+              {"name": "%s Баумана 5" % tag, "inn": "500100732259"}]
+    with open(registers.inventory, encoding="utf-8") as handle:
+        files = {"registers.yml": handle.read(),
+                 "group_vars/all/fleet.yml": {"modulkassa_points_purge": False, "modulkassa_points": points}}
+    serves = {"reg01": [points[0]["name"]], "reg02": [points[1]["name"]], "reg03": [points[2]["name"]]}
+    for host in registers.hosts:
+        files["host_vars/%s.yml" % host] = {"modulkassa_register_points": serves.get(host, [])}
+    inventory = _write_inventory(tmp_path / "inventory", files)
+    report_dir = tmp_path / "report"
+    stats_file = tmp_path / "custom-stats.json"
+    env = _with_custom_stats(_env(cabinet), stats_file)
+    env.update(ANSIBLE_CALLBACKS_ENABLED=env["ANSIBLE_CALLBACKS_ENABLED"] + ",modulkassa.pos.drift_report",
+               MODULKASSA_DRIFT_REPORT_DIR=str(report_dir))
+
+    run = run_playbook(SITE, inventory=inventory, env=env)
+    assert run.rc != 0, run.output_tail()
+    # The registers whose points are in place converged in this same run.
+    ids = dict((r["name"], r["id"]) for r in run.result(POINTS_TASK)["results"])
+    assert _holder(_point(cabinet, ids[points[0]["name"]])) == registers.serial("reg01")
+    assert _holder(_point(cabinet, ids[points[2]["name"]])) == registers.serial("reg03")
+    assert run.stats["reg01"]["changed"] == 1 and run.stats["reg03"]["changed"] == 1
+    # The one serving the refused point failed before any request, naming it; the point is untouched elsewhere.
+    refused = run.result(UNCONVERGED_TASK, "reg02")
+    assert run.stats["reg02"]["failed"] == 1 and points[1]["name"] in refused["msg"], refused
+    assert REGISTER_TASK not in [t["task"] for t in run.tasks if t["host"] == "reg02"]
+    with cabinet.api("other@example.com", "other-password-2") as api:
+        assert api.get("/api/v1/retail-point/%s" % foreign_id).json()["name"] == "%s elsewhere" % tag
+    # The run fails at its end, naming the point.
+    final = run.result(FAILED_POINTS_TASK)
+    assert run.stats["localhost"]["failed"] == 1 and run.stats["localhost"]["rescued"] == 1
+    assert "1 retail point(s) could not be written" in final["msg"] and points[1]["name"] in final["msg"], final
+
+    # The drift report: an error, the point listed as failed.
+    report = json.loads((report_dir / "drift-report.json").read_text(encoding="utf-8"))
+    assert (report["status"], report["exit_code"]) == ("error", 1)
+    failed_points = [p for p in report["retail_points"] if p.get("outcome") == "failed"]
+    assert [(p["name"], p["action"]) for p in failed_points] == [(points[1]["name"], "create")], report["retail_points"]
+    assert any(points[1]["name"] in f["msg"] for f in report["failures"] if f["host"] == "localhost")
+    assert any(f["host"] == "reg02" for f in report["failures"])
+    markdown = (report_dir / "drift-report.md").read_text(encoding="utf-8")
+    assert "create (failed)" in markdown and points[1]["name"] in markdown
+
+    # What AWX gets: the same verdict, per object.
+    published = _drift_summary(stats_file)
+    assert (published["finished"], published["status"], published["exit_code"]) == (True, "error", 1), published
+    assert {(p["name"], p["verdict"]) for p in published["retail_points"]} == {
+        (points[0]["name"], "create"), (points[1]["name"], "failed"), (points[2]["name"], "create")}
+    assert [(r["host"], r["verdict"]) for r in published["registers"]] == [
+        ("reg01", "changed"), ("reg02", "failed"), ("reg03", "changed")]
+    assert published["summary"]["retail_points"]["failed"] == 1
+
+    # The next run through the wrapper: the others have nothing to do, the point still fails -> exit 1.
+    plan_env = dict(ansible_env, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+                    **_env(cabinet))
+    plan = subprocess.run([PLAN, "--report-dir", str(tmp_path / "plan"), SITE, "-i", inventory], cwd=str(tmp_path),
+                          env=plan_env, capture_output=True, text=True, timeout=300, check=False)
+    assert plan.returncode == 1, plan.stdout[-3000:] + plan.stderr[-2000:]
+    report = json.loads((tmp_path / "plan" / "drift-report.json").read_text(encoding="utf-8"))
+    assert report["status"] == "error" and [p["name"] for p in report["retail_points"] if p.get("outcome") == "failed"] == [
+        points[1]["name"]]
+    assert [r["host"] for r in report["registers"]] == [], "the converged registers had nothing left to do"

@@ -356,7 +356,7 @@ def test_no_secret_in_verbose_output(cabinet, registers, run_playbook, tmp_path)
     wanted = {"reg01": [names[0]], "reg02": [names[1]], "reg03": [names[2]]}
     playbook = yaml.safe_dump([
         {"name": "points", "hosts": "localhost", "gather_facts": False, "tasks": [
-            {"name": "points", "modulkassa.pos.retail_points": {"points": [{"name": n, "inn": "7707083893"}
+            {"name": "points", "modulkassa.pos.retail_points": {"points": [{"name": n, "inn": "7707083893", "kpp": "773601001"}
                                                                           for n in names + [manual]]}},
             {"name": "sealed", "modulkassa.pos.retail_point": {"name": manual, "state": "active",
                                                                "code_file": str(code_file)}}]},

@@ -227,3 +227,48 @@ def test_purge_removes_undeclared_points_of_this_account_only(cabinet, run_playb
     info = {"name": "info", "modulkassa.pos.retail_point_info": {}, "register": "x"}
     names = [p["name"] for p in _result(run_playbook(_play([info]), env=env), "info")["points"]]
     assert names == [keep[0]["name"]]
+
+
+def test_a_legal_entity_needs_a_kpp_and_one_stored_without_it_is_left_alone(cabinet, run_playbook):
+    """A 10-digit INN is a legal entity, whose KPP the cabinet requires (400 kpp-required): retail_points and
+    retail_point refuse such a create before any request that writes, naming the field. A point the cabinet holds
+    without a KPP (made before the rule, seeded here behind the API) is left alone while the data does not manage
+    its INN or KPP."""
+    tag = _unique("KPP")
+    env = _env(cabinet)
+    legacy = {"id": str(uuid.uuid4()), "name": "%s legacy" % tag, "inn": "7707083893",
+              "settings": {"egaisSettings": {"kpp": "773601001"}, "defaultVatTag": 1102}}
+    with cabinet.api(*DEMO) as api:
+        assert api.post("/api/v1/retail-points", json=legacy).status_code == 200
+        cabinet.strip_kpp(legacy["id"])
+        refused = api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": "%s direct" % tag,
+                                                          "inn": "7707083893"})
+    assert refused.status_code == 400 and refused.json()["message"] == "kpp-required", refused.text
+
+    points = _points(tag) + [{"name": legacy["name"], "phone": "+7 912 000-00-01"},
+                             {"name": "%s new" % tag, "inn": "7707083893", "tax_mode": "COMMON"}]
+    cabinet.reset_counters()
+    run = run_playbook(_play([_points_task(points)]), env=env)
+    out = _result(run, "points")
+    assert run.rc != 0 and out["failed"] is True and out["field"] == "points[3].kpp", out
+    assert "points[3].kpp" in out["msg"] and "10 digits" in out["msg"], out["msg"]
+    assert cabinet.writes(DEMO[0]) == 0, cabinet.counters(DEMO[0])
+
+    single = {"name": "point", "modulkassa.pos.retail_point": {"name": "%s new" % tag, "inn": "7707083893"},
+              "register": "out"}
+    out = _result(run_playbook(_play([single]), env=env), "point")
+    assert out["failed"] is True and out["field"] == "kpp", out
+    assert cabinet.writes(DEMO[0]) == 0
+
+    # Without the new point: the stored one gets its phone and keeps having no KPP; nothing else is asked of it.
+    run = run_playbook(_play([_points_task(points[:3])]), env=env)
+    out = _result(run, "points")
+    assert run.rc == 0, run.output_tail()
+    entry = [r for r in out["results"] if r["name"] == legacy["name"]][0]
+    assert (entry["action"], entry["changed_fields"]) == ("update", ["phone"])
+    with cabinet.api(*DEMO) as api:
+        stored = api.get("/api/v1/retail-point/%s" % legacy["id"]).json()
+    assert stored["phone"] == "9120000001" and not (stored["settings"].get("egaisSettings") or {}).get("kpp")
+    points[2]["inn"] = "7707083893"  # the same INN as stored: still nothing to write about the pair
+    out = _result(run_playbook(_play([_points_task(points[:3])]), env=env), "points")
+    assert out["changed"] is False, out

@@ -125,9 +125,9 @@ def test_certificates_are_verified_by_default_and_ca_path_trusts_a_private_ca(tl
         info("by host name", ca_path=tls_cabinet["ca"], cabinet_url=localhost_url),
         info("no verification", validate_certs=False),
         {"name": "converge", "modulkassa.pos.retail_points": dict(connection, ca_path=tls_cabinet["ca"], points=[
-            {"name": "%s 1" % tag, "inn": "7707083893"}, {"name": "%s 2" % tag}])},
+            {"name": "%s 1" % tag, "inn": "7707083893", "kpp": "773601001"}, {"name": "%s 2" % tag}])},
         {"name": "converge again", "modulkassa.pos.retail_points": dict(connection, ca_path=tls_cabinet["ca"], points=[
-            {"name": "%s 1" % tag, "inn": "7707083893"}, {"name": "%s 2" % tag}])},
+            {"name": "%s 1" % tag, "inn": "7707083893", "kpp": "773601001"}, {"name": "%s 2" % tag}])},
     ]
     run = run_playbook(dump(play(tasks)), env=env)
 

@@ -6,6 +6,8 @@ knobs) before each test, which costs a millisecond where a new server would cost
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -18,11 +20,34 @@ from cabinet_helpers import DEMO, OTHER, run_cli, start_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")
-def base_url(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("cabinet")
+def data_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("cabinet")
+
+
+@pytest.fixture(scope="session")
+def base_url(data_dir):
     url = start_server(data_dir)
     yield url
     run_cli("stop", "--data-dir", str(data_dir))
+
+
+class CabinetDb(object):
+    """Writes to the emulator's SQLite behind the API: states the API refuses to create (a point stored
+    without a KPP before the cabinet required one)."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def strip_kpp(self, point_id):
+        with sqlite3.connect(str(self.path)) as db:
+            body = json.loads(db.execute("SELECT body FROM points WHERE id = ?", (point_id,)).fetchone()[0])
+            body["settings"].setdefault("egaisSettings", {})["kpp"] = None
+            db.execute("UPDATE points SET body = ? WHERE id = ?", (json.dumps(body), point_id))
+
+
+@pytest.fixture
+def cabinet_db(base_url, data_dir):
+    return CabinetDb(data_dir / "cabinet.sqlite3")
 
 
 @pytest.fixture(scope="session")

@@ -113,16 +113,23 @@ def _deep_merge(base, patch):
     return merged
 
 
-def _check_kpp_allowed(method, point):
-    """The cabinet's cross-field rule: a 12-digit INN allows no KPP (400 kpp-not-allowed)."""
+def _check_kpp_allowed(method, point, patch=None):
+    """The cabinet's cross-field rules: a 12-digit INN allows no KPP (400 kpp-not-allowed); a 10-digit INN needs
+    one (400 kpp-required) on a create, or on an update (``patch``) that sets the INN or the KPP."""
     kpp = ((point.get("settings") or {}).get("egaisSettings") or {}).get("kpp")
-    if len(point.get("inn") or "") == 12 and kpp:
+    inn = point.get("inn") or ""
+    if len(inn) == 12 and kpp:
         raise CabinetValidationError("%s: the cabinet rejected the request (400 kpp-not-allowed)" % method, status=400,
                                      code="kpp-not-allowed")
+    sets_pair = patch is None or "inn" in patch or "kpp" in ((patch.get("settings") or {}).get("egaisSettings") or {})
+    if len(inn) == 10 and not kpp and sets_pair:
+        raise CabinetValidationError("%s: the cabinet rejected the request (400 kpp-required)" % method, status=400,
+                                     code="kpp-required")
 
 
 class InMemoryCabinet(object):
-    """The cabinet API's semantics for points (as docs/architecture.md describes them), in memory."""
+    """The cabinet API's semantics for points (as docs/architecture.md describes them), in memory. Points given to
+    the constructor are stored as they are: a legal entity without a KPP stands for one made before the rule."""
 
     def __init__(self, points=()):
         self.points = dict((p["id"], copy.deepcopy(p)) for p in points)
@@ -156,7 +163,7 @@ class InMemoryCabinet(object):
             if point_id not in self.points:
                 raise CabinetNotFound("PUT: not found", status=404)
             point = _deep_merge(self.points[point_id], partial)
-            _check_kpp_allowed("PUT", point)
+            _check_kpp_allowed("PUT", point, partial)
             self.points[point_id] = point
             return copy.deepcopy(point)
 

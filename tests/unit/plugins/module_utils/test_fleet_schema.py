@@ -22,6 +22,7 @@ if __name__ == "__main__":  # run as a script: make the collection importable th
     import conftest  # noqa: F401  pylint: disable=unused-import
 
 import jsonschema  # noqa: E402
+import pytest  # noqa: E402
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import (  # noqa: E402
     FLEET_SCHEMA,
@@ -52,6 +53,52 @@ def test_point_keys_are_the_retail_points_module_suboptions():
     assert sorted(POINT_KEYS) == sorted(suboptions)
     assert sorted(FLEET_SCHEMA["$defs"]["point"]["properties"]) == sorted(POINT_KEYS)
     assert set(MANAGED_FIELDS) <= set(POINT_KEYS)
+
+
+# The roles' cabinet settings are fleet variables: validated with their path, and known to the typo check.
+
+def _problems(**controller):
+    from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import validate_inventory
+    controller.setdefault("modulkassa_points", [{"name": "Shop 1"}])
+    errors, dummy = validate_inventory(controller, {})
+    return dict((error.path, error.message) for error in errors)
+
+
+@pytest.mark.parametrize("variable, value, message", [
+    ("modulkassa_timeout", 0, "must be more than 0, not 0"),
+    ("modulkassa_timeout", -1.5, "must be more than 0"),
+    ("modulkassa_timeout", "5", "must be a number, not a string"),
+    ("modulkassa_timeout", True, "must be a number"),
+    ("modulkassa_retries", -1, "must be at least 0, not -1"),
+    ("modulkassa_retries", 1.5, "must be an integer"),
+    ("modulkassa_retries", "3", "must be an integer, not a string (write it without quotes)"),
+    ("modulkassa_points_concurrency", 0, "must be at least 1, not 0"),
+    ("modulkassa_points_concurrency", 65, "must be at most 64, not 65"),
+    ("modulkassa_points_concurrency", [4], "must be an integer, not a list"),
+])
+def test_bad_cabinet_settings_are_reported_with_their_path(variable, value, message):
+    problems = _problems(**{variable: value})
+    assert list(problems) == [variable], problems
+    assert message in problems[variable], problems[variable]
+
+
+def test_good_cabinet_settings_pass():
+    assert _problems(modulkassa_timeout=1, modulkassa_retries=0, modulkassa_points_concurrency=64) == {}
+    assert _problems(modulkassa_timeout=2.5, modulkassa_retries=10, modulkassa_points_concurrency=1) == {}
+
+
+@pytest.mark.parametrize("typo, meant", [
+    ("modulkassa_timout", "modulkassa_timeout"),
+    ("modulkassa_retry", None),  # three letters away: another tool's variable, perhaps
+    ("modulkassa_retires", "modulkassa_retries"),
+    ("modulkassa_point_concurrency", "modulkassa_points_concurrency"),
+])
+def test_the_typo_check_knows_the_cabinet_settings(typo, meant):
+    problems = _problems(**{typo: 3})
+    if meant is None:
+        assert problems == {}
+    else:
+        assert problems == {typo: "unknown fleet variable (did you mean %r?)" % meant}
 
 
 if __name__ == "__main__":

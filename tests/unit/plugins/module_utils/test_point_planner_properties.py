@@ -15,6 +15,7 @@ import copy
 import os
 import sys
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -87,6 +88,35 @@ def test_a_kpp_for_an_individual_entrepreneur_in_the_cabinet_is_refused_before_a
     refused = converge(cabinet, [{"name": "Shop 0"}, {"name": "Shop 1", "kpp": "773601001"}], purge=False)
     assert isinstance(refused, PointInputError) and refused.path == "points[1].kpp"
     assert cabinet.writes == 0
+
+
+# A legal entity (10-digit INN) needs a KPP: the cabinet refuses a create without one (kpp-required), and an update
+# that sets the INN or clears the KPP. A point stored without one, whose INN and KPP the data leaves alone, stays.
+
+@pytest.mark.parametrize("declared, stored, path", [
+    ([{"name": "Shop 0"}, {"name": "Shop 9", "inn": "7707083893"}], [], "points[1].kpp"),
+    ([{"name": "Shop 9", "inn": "7707083893", "kpp": ""}], [], "points[0].kpp"),
+    ([{"name": "Shop 1", "inn": "7707083893"}], [dict(_legal_entity(), inn="500100732259", settings={})],
+     "points[0].kpp"),
+    ([{"name": "Shop 1", "kpp": ""}], [_legal_entity()], "points[0].kpp"),
+], ids=["create", "create-empty-kpp", "inn-becomes-10-digits", "kpp-cleared"])
+def test_a_legal_entity_without_kpp_is_refused_before_any_write(declared, stored, path):
+    cabinet = InMemoryCabinet(stored)
+    refused = converge(cabinet, declared, purge=False)
+    assert isinstance(refused, PointInputError) and refused.path == path
+    assert "kpp" in str(refused) and "10 digits" in str(refused)
+    assert cabinet.writes == 0
+
+
+def test_a_stored_legal_entity_without_kpp_is_left_alone():
+    legacy = dict(_legal_entity(), settings={"defaultVatTag": 1102})  # made before the rule: no KPP
+    cabinet = InMemoryCabinet([legacy])
+    for declared, fields in (({"name": "Shop 1"}, []), ({"name": "Shop 1", "inn": "7707083893"}, []),
+                             ({"name": "Shop 1", "phone": "9123456789", "vat_tag": 1105}, ["phone", "vat_tag"])):
+        changes = converge(cabinet, [declared], purge=False)
+        assert not isinstance(changes, PointInputError), changes
+        assert changes[0].fields == fields
+    assert canonical_of(cabinet, "Shop 1")["kpp"] == "" and canonical_of(cabinet, "Shop 1")["phone"] == "9123456789"
 
 
 def canonical_of(cabinet, name):
