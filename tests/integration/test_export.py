@@ -64,7 +64,11 @@ def _create(api, name, *bases, **fields):
     body = {"id": str(uuid.uuid4()), "name": name}
     for base in bases:
         body.update(json.loads(json.dumps(base)))
-    body.update(fields)
+    for key, value in fields.items():  # the cabinet's form sends nested settings whole; keep the base's KPP and tax data
+        if isinstance(value, dict) and isinstance(body.get(key), dict):
+            body[key] = dict(body[key], **value)
+        else:
+            body[key] = value
     response = api.post("/api/v1/retail-points", json=body)
     assert response.status_code == 200, response.text
     return response.json()

@@ -135,7 +135,9 @@ def _sandbox_fleet(tag, code_file):
 @pytest.fixture
 def leave_registers_empty(cabinet, registers, run_playbook):
     """The register hosts are shared by the worker's tests: a test that binds them releases everything after,
-    unless it ended by doing so itself (``state["released"] = True``)."""
+    unless it ended by doing so itself (``state["released"] = True``). It also starts from empty registers: a test
+    of another module on the same worker may have left a binding behind."""
+    run_playbook(RELEASE_ALL, inventory=registers.inventory, env=_env(cabinet))
     state = {"released": False}
     yield state
     if not state["released"]:
