@@ -260,7 +260,9 @@ class _Declared(object):
 
     @property
     def label(self):
-        return self.raw_name or self.id
+        """How messages and the summary name the point: its name, else its id, else where it is declared (a
+        point whose name is empty, blank or not a string has neither; the schema reported that already)."""
+        return self.raw_name or self.id or format_path(self.parts)
 
     def same_point_as(self, other):
         if self.id and other.id:

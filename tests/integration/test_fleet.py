@@ -279,6 +279,15 @@ BAD_FLEETS = {
         lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_manual_registers=[
             {"name": "tablet", "retail_points": ["Shop 1 cafe"]}]) or f["host_vars/reg01.yml"].update(
             modulkassa_register_points=["Shop 1"]), "modulkassa_code_file", "is required when"),
+    # A bad name beside a point that no register serves (the summary once sorted None among names: a TypeError).
+    "name-empty": (lambda f: _points(f).extend([{"name": "Shop 2"}, {"name": ""}]), "modulkassa_points[4].name",
+                   "must not be empty"),
+    "name-blank": (lambda f: _points(f).extend([{"name": "Shop 2"}, {"name": "   "}]), "modulkassa_points[4].name",
+                   "must not be empty"),
+    "name-number": (lambda f: _points(f).extend([{"name": "Shop 2"}, {"name": 5}]), "modulkassa_points[4].name",
+                    "must be a string, not an integer"),
+    "name-boolean": (lambda f: _points(f).extend([{"name": "Shop 2"}, {"name": True}]), "modulkassa_points[4].name",
+                     "must be a string, not a boolean"),
     "undefined-variable": (lambda f: f.update({"host_vars/reg02.yml": "modulkassa_register_points: \"{{ kazan_points }}\"\n"}),
                            "hosts.reg02.modulkassa_register_points", "cannot be evaluated"),
 }

@@ -165,6 +165,23 @@ def _broken_document(mutate):
     return document
 
 
+@pytest.mark.parametrize("name,fragment", [
+    ("", "must not be empty"),
+    ("   ", "must not be empty"),
+    (5, "must be a string, not an integer"),
+    (True, "must be a string, not a boolean"),
+    (None, "must be a string, not null"),
+    ([], "must be a string, not a list"),
+])
+def test_a_bad_name_beside_a_point_no_register_serves_is_reported_not_raised(name, fragment):
+    """Both points are in the summary's points_without_register, which sorted None among names (a TypeError)."""
+    document = _fleet()
+    document["modulkassa_points"] += [{"name": "Unserved"}, {"name": name, "inn": "7707083893"}]
+    errors, summary = validate_fleet(document)
+    assert [(e.path, fragment in e.message) for e in errors] == [("modulkassa_points[7].name", True)], errors
+    assert summary["points_without_register"] == ["Unserved", "modulkassa_points[7]"]
+
+
 def test_a_reference_to_a_point_with_bad_attributes_is_not_reported_as_undeclared():
     errors = _broken(lambda d: d["modulkassa_points"][2].update(inn="123"))
     assert list(errors) == ["modulkassa_points[2].inn"]
