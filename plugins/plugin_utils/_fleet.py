@@ -51,11 +51,13 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     MANAGED_FIELDS,
     PointInputError,
     canonical_desired,
+    point_name_key,
 )
 
 FLEET_VARIABLES = CONTROLLER_VARIABLES + REGISTER_VARIABLES
 _UUID_RE = re.compile(UUID_PATTERN)
 _SIMPLE_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_FOLDING = "names are compared ignoring letter case and spaces"
 
 _JSON_TYPES = {
     "string": "a string",
@@ -255,6 +257,8 @@ class _Declared(object):
         self.parts = (POINTS_VAR, index)
         self.id = spec["id"].strip().lower() if isinstance(spec.get("id"), str) else None
         self.raw_name = spec["name"].strip() if isinstance(spec.get("name"), str) else None
+        # The name's identity (point_name_key): "Shop 1" and "shop  1" are one name.
+        self.key = point_name_key(self.raw_name) if self.raw_name else None
         self.state = spec.get("state") or "present"
         self.desired = None  # canonical attributes when valid
 
@@ -267,7 +271,7 @@ class _Declared(object):
     def same_point_as(self, other):
         if self.id and other.id:
             return self.id == other.id
-        return self.raw_name is not None and self.raw_name == other.raw_name
+        return self.key is not None and self.key == other.key
 
     def differences(self, other):
         fields = [f for f in MANAGED_FIELDS if self.desired.get(f) != other.desired.get(f)]
@@ -303,6 +307,13 @@ def _describe(value):
     return json.dumps(value, ensure_ascii=False) if value is not None else "not set"
 
 
+def _entry(point):
+    """``modulkassa_points[0] ('Shop 1', id ...)``: an earlier declaration, as a message names it."""
+    details = ", ".join(part for part in (repr(point.raw_name) if point.raw_name else None,
+                                          "id %s" % point.id if point.id else None) if part)
+    return "%s[%d]%s" % (POINTS_VAR, point.index, " (%s)" % details if details else "")
+
+
 def _declaration_errors(declared):
     """Duplicate names and points declared twice (with the same or different attributes)."""
     errors = []
@@ -311,13 +322,14 @@ def _declaration_errors(declared):
         earlier = None
         if point.id and point.id in by_id:
             earlier = by_id[point.id]
-        elif point.raw_name and point.raw_name in by_name:
-            earlier = by_name[point.raw_name]
+        elif point.key and point.key in by_name:
+            earlier = by_name[point.key]
         if earlier is not None:
             where = "%s[%d]" % (POINTS_VAR, earlier.index)
             if not point.same_point_as(earlier):
-                errors.append(FleetError(point.parts + ("name",), "duplicate point name %r: %s (id %s) has it too; names "
-                                         "are unique within an account" % (point.raw_name, where, earlier.id)))
+                folded = " (%s)" % _FOLDING if point.raw_name != earlier.raw_name else ""
+                errors.append(FleetError(point.parts + ("name",), "duplicate point name %r: %s has it too%s; names "
+                                         "are unique within an account" % (point.raw_name, _entry(earlier), folded)))
             elif point.desired is None or earlier.desired is None:
                 pass  # the bad attributes are reported already; comparing them would only add noise
             else:
@@ -331,12 +343,14 @@ def _declaration_errors(declared):
                         field, _describe(point.desired.get(field) if field in MANAGED_FIELDS else getattr(point, field)),
                         _describe(earlier.desired.get(field) if field in MANAGED_FIELDS else getattr(earlier, field)))
                         for field in fields[:3])
+                    same_id = bool(point.id) and point.id == earlier.id
+                    folded = "; %s" % _FOLDING if point.raw_name != earlier.raw_name and not same_id else ""
                     errors.append(FleetError(point.parts, "point %r is declared twice with different attributes (also "
-                                             "at %s: %s); declare it once" % (point.label, where, shown)))
+                                             "at %s: %s%s); declare it once" % (point.label, where, shown, folded)))
         if point.id:
             by_id.setdefault(point.id, point)
-        if point.raw_name:
-            by_name.setdefault(point.raw_name, point)
+        if point.key:
+            by_name.setdefault(point.key, point)
     return errors
 
 
@@ -346,10 +360,10 @@ class _References(object):
     """Resolves a register's point references (names or ids) against the declared points."""
 
     def __init__(self, all_points, declared):
-        self.by_name, self.by_id = {}, {}
+        self.by_name, self.by_id = {}, {}  # by_name: by point_name_key, as every name comparison
         for point in declared:
-            if point.raw_name:
-                self.by_name.setdefault(point.raw_name, point)
+            if point.key:
+                self.by_name.setdefault(point.key, point)
             if point.id:
                 self.by_id.setdefault(point.id, point)
         # Names of points whose declaration is broken: a reference to them is not "undeclared".
@@ -358,7 +372,7 @@ class _References(object):
             if isinstance(spec, dict):
                 for key in ("name", "id"):
                     if isinstance(spec.get(key), str):
-                        self.known_broken.add(spec[key].strip().lower() if key == "id" else spec[key].strip())
+                        self.known_broken.add(spec[key].strip().lower() if key == "id" else point_name_key(spec[key]))
         self.holder = {}  # point index -> path parts of the first register reference to it
 
     def check(self, parts, references):
@@ -368,11 +382,11 @@ class _References(object):
                 continue  # the schema reported it
             ref = reference.strip()
             ref_parts = parts + (position,)
-            point = self.by_id.get(ref.lower()) if _UUID_RE.match(ref) else self.by_name.get(ref)
+            point = self.by_id.get(ref.lower()) if _UUID_RE.match(ref) else self.by_name.get(point_name_key(ref))
             if point is None:
-                if (ref.lower() if _UUID_RE.match(ref) else ref) in self.known_broken:
+                if (ref.lower() if _UUID_RE.match(ref) else point_name_key(ref)) in self.known_broken:
                     continue
-                suggestion = _close(ref, self.by_name) if not _UUID_RE.match(ref) else None
+                suggestion = _close(ref, [p.raw_name for p in self.by_name.values()]) if not _UUID_RE.match(ref) else None
                 errors.append(FleetError(ref_parts, "names retail point %r, which %s does not declare%s" % (
                     ref, POINTS_VAR, " (did you mean %r?)" % suggestion if suggestion else "")))
                 continue
@@ -403,10 +417,14 @@ def _manual_register_errors(document, references):
             continue
         name = register.get("name")
         if isinstance(name, str) and name.strip():
-            if name.strip() in names:
-                errors.append(FleetError((MANUAL_REGISTERS_VAR, index, "name"), "duplicates %s[%d].name (%r)"
-                                         % (MANUAL_REGISTERS_VAR, names[name.strip()], name.strip())))
-            names.setdefault(name.strip(), index)
+            # Staff tell these registers apart by name too: compared like point names.
+            key = point_name_key(name)
+            if key in names:
+                earlier_index, earlier = names[key]
+                errors.append(FleetError((MANUAL_REGISTERS_VAR, index, "name"), "duplicates %s[%d].name (%r)%s"
+                                         % (MANUAL_REGISTERS_VAR, earlier_index, earlier,
+                                            " (%s)" % _FOLDING if earlier != name.strip() else "")))
+            names.setdefault(key, (index, name.strip()))
         if isinstance(register.get("retail_points"), list):
             errors.extend(references.check((MANUAL_REGISTERS_VAR, index, "retail_points"), register["retail_points"]))
     if manual and not document.get(CODE_FILE_VAR):

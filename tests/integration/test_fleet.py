@@ -265,6 +265,8 @@ BAD_FLEETS = {
     "tax-mode": (lambda f: _points(f)[0].update(tax_mode="USN"), "modulkassa_points[0].tax_mode", "must be one of"),
     "duplicate-name": (lambda f: _points(f).append({"id": str(uuid.uuid4()), "name": "Shop 1"}) or
                        _points(f)[0].update(id=str(uuid.uuid4())), "modulkassa_points[3].name", "duplicate point name"),
+    "duplicate-name-other-case": (lambda f: _points(f).append({"name": " shop  1 cafe"}), "modulkassa_points[3]",
+                                  'also at modulkassa_points[1]: name "shop  1 cafe" here, "Shop 1 cafe" there'),
     "declared-twice-differently": (lambda f: _points(f).append(dict(_points(f)[2], vat_tag=1102)),
                                    "modulkassa_points[3]", "declared twice with different attributes"),
     "undeclared-point": (lambda f: f.update({"host_vars/reg02.yml": {"modulkassa_register_points": ["Kazan 6"]}}),
