@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 
 try:
     import jsonschema
@@ -35,6 +36,7 @@ except ImportError:  # pragma: no cover - jsonschema is a requirement of the col
     jsonschema = None
     HAS_JSONSCHEMA = False
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import (
     CODE_FILE_VAR,
     CONTROLLER_VARIABLES,
@@ -88,6 +90,11 @@ class Unrenderable(object):
 
     def __hash__(self):
         return hash(self.message)
+
+
+class TooLarge(Unrenderable):
+    """A variable too large once its YAML aliases are expanded (``_data_size``): reported with its own message,
+    never templated nor copied (either would expand it)."""
 
 
 class FleetError(object):
@@ -435,8 +442,50 @@ def _manual_register_errors(document, references):
 
 # ---- the whole document ----------------------------------------------------------------------------------
 
+def _part(key):
+    return key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
+
+
+def _size_errors(document):
+    """Variables too large once YAML aliases are expanded (``_data_size``), each named by its path; returns
+    ``(errors, the document without them)``.
+
+    Runs before anything copies the data (``plain``, jsonschema): a copy of an alias bomb is what must not happen.
+    """
+    budget, errors = SizeBudget(), []
+
+    def fits(parts, value):
+        try:
+            budget.spend(format_path(parts), value)
+        except DataTooLarge as exc:
+            errors.append(FleetError(parts, exc.rule))
+            return False
+        return True
+
+    if not isinstance(document, Mapping):
+        return errors, (document if fits((), document) else None)
+    kept = {}
+    for name, value in document.items():
+        if name == "hosts" and isinstance(value, Mapping):
+            hosts = kept[name] = {}
+            for host, variables in value.items():
+                if not isinstance(variables, Mapping):
+                    if fits(("hosts", _part(host)), variables):
+                        hosts[host] = variables
+                    continue
+                hosts[host] = dict((variable, item) for variable, item in variables.items()
+                                   if fits(("hosts", _part(host), _part(variable)), item))
+        elif fits((_part(name),), value):
+            kept[name] = value
+    return errors, kept
+
+
 def validate_fleet(document):
     """Check a fleet document; returns ``(errors, summary)``. ``errors`` is empty when the data is valid."""
+    size_errors, document = _size_errors(document)
+    oversized = set(error.parts for error in size_errors)
+    if size_errors and (not isinstance(document, Mapping) or (POINTS_VAR,) in oversized):
+        return size_errors, {}  # without the points (or any document) nothing else can be checked meaningfully
     document = plain(document)
     errors = _schema_errors(document) if isinstance(document, dict) else [FleetError((), "must be a mapping")]
     if not isinstance(document, dict):
@@ -463,6 +512,9 @@ def validate_fleet(document):
             errors.extend(references.check(("hosts", host, REGISTER_POINTS_VAR), refs))
     errors.extend(_manual_register_errors(document, references))
 
+    # A variable left out for its size is not also "required" (or anything else): one message per field.
+    errors = size_errors + [error for error in errors if error.parts[:3] not in oversized and error.parts[:2] not in
+                            oversized and error.parts[:1] not in oversized]
     errors.sort(key=_sort_key)
     served = set(references.holder)
     present = [p for p in declared if p.state == "present"]
@@ -479,18 +531,47 @@ def validate_fleet(document):
     return errors, summary
 
 
+def _sized(controller, registers, others):
+    """The three views with every value too large once expanded replaced by ``TooLarge`` (``_data_size``).
+
+    A register's value that *is* the controller's (group_vars/all, seen by every host) is counted once."""
+    budget = SizeBudget()
+
+    def sized(parts, value):
+        if isinstance(value, Unrenderable):
+            return value
+        try:
+            budget.spend(format_path(parts), value)
+        except DataTooLarge as exc:
+            return TooLarge(exc.rule)
+        return value
+
+    controller_sized = dict((name, sized((name,), value)) for name, value in controller.items())
+
+    def host_view(host, variables):
+        return dict((name, controller_sized[name] if name in controller and value is controller[name]
+                     else sized(("hosts", host, name), value)) for name, value in variables.items())
+
+    return (controller_sized, dict((host, host_view(host, variables)) for host, variables in registers.items()),
+            dict((host, host_view(host, variables)) for host, variables in others.items()))
+
+
 def validate_inventory(controller, registers, others=None):
     """Check the ``modulkassa_*`` variables as the inventory gives them; returns ``(errors, summary)``.
 
     ``controller``: ``{name: value}`` seen by the controller (localhost). ``registers``: ``{host: {name: value}}``
     for the hosts of the registers group. ``others``: the same for other hosts (only their register variables
-    matter). Values that failed to template are ``Unrenderable``.
+    matter). Values that failed to template are ``Unrenderable``; values too large once their YAML aliases are
+    expanded are ``TooLarge``, or become it here, before anything below compares or copies them.
     """
     errors = []
     document = {}
+    controller, registers, others = _sized(controller, registers, others or {})
 
     def take(parts, name, value, into):
-        if isinstance(value, Unrenderable):
+        if isinstance(value, TooLarge):
+            errors.append(FleetError(parts + (name,), value.message))
+        elif isinstance(value, Unrenderable):
             errors.append(FleetError(parts + (name,), "cannot be evaluated: %s" % value.message))
         else:
             into[name] = value

@@ -6,7 +6,7 @@
 
 Generated fleets have the fleet's shape (points, registers, registers without SSH), and any position may hold
 an arbitrary YAML value instead (null, booleans, numbers, NaN, dates, binary, text, lists, mappings with
-non-string keys) or a variable whose template failed. Every problem must come back as a ``FleetError`` with a
+non-string keys, alias bombs of up to a billion leaves) or a variable whose template failed. Every problem must come back as a ``FleetError`` with a
 path, and data the validator accepts must be accepted by the module path too (``normalize_specs``): the two
 cannot disagree.
 """
@@ -35,7 +35,7 @@ from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import (
     validate_inventory,
 )
 
-SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 NAMES = ["Shop 1", "shop 1", " Shop  1 ", "SHOP 1", "Kazan 5", "Магазин «Центр»", "МАГАЗИН «ЦЕНТР»", "Straße 3",
          "STRASSE 3", "", "   ", "Moscow\n1"]
@@ -48,8 +48,22 @@ _scalars = st.one_of(
     st.text(max_size=20), st.sampled_from(NAMES + IDS), st.binary(max_size=8), st.dates(),
     st.datetimes(max_value=datetime.datetime(3000, 1, 1)),
 )
+
+
+def _alias_bomb(depth, width, leaf):
+    """What a YAML loader makes of ``depth`` levels of ``width`` aliases each: one shared object per level."""
+    node = leaf
+    for dummy in range(depth):
+        node = [node] * width
+    return node
+
+
+# Shared data well under the size limit (copied like any data), or far over it, up to a billion laughs (measured
+# without being expanded, whatever position it is drawn in). Sizes near the limit would only make the test slow.
+alias_bombs = st.builds(lambda shape, leaf: _alias_bomb(shape[0], shape[1], leaf),
+                        st.sampled_from([(1, 3), (2, 5), (3, 10), (7, 10), (8, 8), (9, 10)]), _scalars)
 yaml_values = st.recursive(
-    _scalars,
+    st.one_of(_scalars, alias_bombs),
     lambda children: st.one_of(
         st.lists(children, max_size=4),
         st.dictionaries(st.one_of(st.text(max_size=10), st.integers(), st.booleans(), st.none(),
