@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from ansible.errors import AnsibleActionFail, AnsibleError
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import REGISTER_VARIABLES
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import Unrenderable, validate_inventory
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import TooLarge, Unrenderable, format_path, validate_inventory
 
 # The failure message lists this many problems; the ``errors`` result has all of them.
 SHOWN_IN_MESSAGE = 20
@@ -34,8 +35,13 @@ class ActionModule(ActionBase):
         "registers_group": {"type": "str", "default": "registers"},
     }
 
-    @staticmethod
-    def _render(templar, value):
+    def _render(self, templar, parts, value):
+        # The size first, on the value as loaded (YAML aliases are shared references there): templating copies
+        # every node, so an alias bomb would be expanded by the templar itself (minutes, gigabytes).
+        try:
+            self._budget.spend(format_path(parts), value)
+        except DataTooLarge as exc:
+            return TooLarge(exc.rule)
         try:
             return templar.template(value)
         except AnsibleError as exc:
@@ -43,7 +49,7 @@ class ActionModule(ActionBase):
             return Unrenderable(str(exc).splitlines()[0])
 
     def _controller_variables(self, task_vars):
-        return dict((name, self._render(self._templar, task_vars[name]))
+        return dict((name, self._render(self._templar, (name,), task_vars[name]))
                     for name in task_vars if isinstance(name, str) and name.startswith("modulkassa_"))
 
     def _host_variables(self, hostvars, host, controller_raw, only=None):
@@ -62,7 +68,7 @@ class ActionModule(ActionBase):
             if name in controller_raw and (raw[name] is controller_raw[name] or raw[name] == controller_raw[name]):
                 continue
             templar = templar or self._templar.copy_with_new_env(available_variables=raw)
-            found[name] = self._render(templar, raw[name])
+            found[name] = self._render(templar, ("hosts", host, name), raw[name])
         return found
 
     def run(self, tmp=None, task_vars=None):
@@ -80,6 +86,7 @@ class ActionModule(ActionBase):
         register_hosts = list(groups.get(args["registers_group"]) or [])
         register_set = set(register_hosts)
 
+        self._budget = SizeBudget()  # for all the variables this run templates (docs/fleet.md "Size limit")
         controller = self._controller_variables(task_vars)
         registers = dict((host, self._host_variables(hostvars, host, task_vars)) for host in register_hosts)
         others = {}

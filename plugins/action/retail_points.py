@@ -12,6 +12,7 @@ import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
+from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, check_expanded_size
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
     apply_plan,
@@ -59,6 +60,11 @@ def load_points_file(path):
     except (ValueError, yaml.YAMLError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PointInputError("points_file", "%s is not valid %s: %s" % (path, "JSON" if is_json else "YAML", first_line))
+    try:
+        # Before anything copies the list: the argument spec below deep-copies it, which would expand an alias bomb.
+        check_expanded_size("points_file", data)
+    except DataTooLarge as exc:
+        raise PointInputError("points_file", "%s %s" % (path, exc.rule))
     if isinstance(data, dict) and POINTS_FILE_KEY in data:
         data = data[POINTS_FILE_KEY]
     if not isinstance(data, list):

@@ -19,6 +19,9 @@ description:
   - The before/after values come from the C(changes) key that M(modulkassa.pos.retail_points),
     M(modulkassa.pos.retail_point) and M(modulkassa.pos.register) return in every mode, so C(--diff) is not
     needed for them; diffs of other tasks are included as text.
+  - The report's mode comes from the run, never from which tasks ran - V(check) when every play runs in check
+    mode (C(--check), or the play's C(check_mode) keyword set to V(true), as in C(modulkassa.pos.audit)),
+    else V(apply).
   - The JSON's C(status) is V(no_drift), V(drift) or V(error), and C(exit_code) is what
     C(terraform plan -detailed-exitcode) would return (V(0), V(2), V(1)). C(ansible-playbook) itself cannot
     exit with it; the collection's C(tools/modulkassa-plan) wrapper does (see C(docs/gitops.md)).
@@ -167,6 +170,9 @@ class CallbackModule(CallbackBase):
             self.set_options()
         self._collector.playbook = getattr(playbook, "_file_name", None)
         self._collector.cli_check_mode = bool(context.CLIARGS.get("check"))
+        # The report's mode is the run's: each play's check_mode as the playbook declares it (imports are resolved
+        # by now; a play that sets none takes --check, which is how Ansible itself decides). Not from the tasks.
+        self._collector.play_check_modes = [play.check_mode for play in playbook.get_plays()]
 
     def v2_runner_on_ok(self, result):
         self._record(result, "changed" if result.result.get("changed") else "ok")

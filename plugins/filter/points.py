@@ -14,25 +14,33 @@ from __future__ import annotations
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner import looks_like_id
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_actual
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_actual, point_name_key
 
 
 def point_index(points):
-    """``{name: id}`` of the points whose name is unique in ``points``; an ambiguous name is left out."""
+    """``{name: id}`` of the cabinet's points, by name as the cabinet shows it. A name that several points share,
+    also only after folding (``point_name_key``), maps to None: the register plugin then sees the name, lists the
+    cabinet and names their ids."""
     if not isinstance(points, (list, tuple)):
         raise AnsibleFilterError("point_index expects a list of retail points (retail_point_info's points), got %s"
                                  % type(points).__name__)
-    index, ambiguous = {}, set()
+    index, names_by_key = {}, {}
     for point in points:
         if not isinstance(point, dict) or not point.get("id"):
             continue
         name = canonical_actual(point)["name"]
-        if name in index:
-            ambiguous.add(name)
-        index[name] = str(point["id"])
-    for name in ambiguous:
-        del index[name]  # the register plugin then sees the name, lists the cabinet and names both ids
+        same = names_by_key.setdefault(point_name_key(name), [])
+        same.append(name)
+        for spelling in same:
+            index[spelling] = str(point["id"]) if len(same) == 1 else None
     return index
+
+
+def _folded_lookup(reference, index):
+    """The id of the indexed name equal to ``reference`` after folding (``point_name_key``), else None."""
+    key = point_name_key(reference)
+    found = [point_id for name, point_id in index.items() if isinstance(name, str) and point_name_key(name) == key]
+    return found[0] if len(found) == 1 and found[0] else None
 
 
 def point_ids(references, index):
@@ -44,7 +52,12 @@ def point_ids(references, index):
     resolved = []
     for reference in references:
         reference = str(reference).strip()
-        resolved.append(reference if looks_like_id(reference) else str(index.get(reference, reference)))
+        if looks_like_id(reference):
+            resolved.append(reference)
+        elif reference in index:
+            resolved.append(str(index[reference] or reference))
+        else:
+            resolved.append(str(_folded_lookup(reference, index) or reference))
     return resolved
 
 

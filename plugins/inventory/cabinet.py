@@ -131,7 +131,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient, CabinetError
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual, point_name_key
 
 REGISTERS_GROUP = "modulkassa_registers"
 POINTS_GROUP = "modulkassa_retail_points"
@@ -280,7 +280,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         refs = set()
         for ref in names:
             ref = str(ref).strip()
-            refs.add(ref.lower() if _UUID_RE.match(ref) else ref)
+            refs.add(ref.lower() if _UUID_RE.match(ref) else point_name_key(ref))
         return refs
 
     @staticmethod
@@ -308,7 +308,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             inventory.add_child(STATE_GROUPS[state_of(record)], group)
             managed = None
             if declared is not None:
-                managed = record["id"] in declared or record["name"] in declared
+                managed = record["id"] in declared or point_name_key(record["name"]) in declared
                 inventory.add_child(MANAGED_GROUP if managed else UNMANAGED_GROUP, group)
             register = record["register"]
             if not register:

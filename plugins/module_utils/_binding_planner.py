@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, index_by_name, points_named
 
 BIND, REBIND, UNBIND = "bind", "rebind", "unbind"
 _UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -49,7 +49,7 @@ def resolve_references(references, points_by_id, points_by_name):
         if looks_like_id(ref):
             resolved.append((ref, points_by_id.get(ref.lower()) or points_by_id.get(ref)))
             continue
-        matches = points_by_name.get(ref, [])
+        matches = points_named(ref, points_by_name)  # a name as it is compared everywhere (point_name_key)
         if len(matches) > 1:
             raise ValueError("retail point name %r is ambiguous in the cabinet (ids %s); use the id"
                              % (ref, ", ".join(sorted(p["id"] for p in matches))))
@@ -58,12 +58,8 @@ def resolve_references(references, points_by_id, points_by_name):
 
 
 def index_points(points):
-    by_id, by_name = {}, {}
-    for point in points:
-        if isinstance(point, dict) and point.get("id"):
-            by_id[point["id"]] = point
-            by_name.setdefault(canonical_actual(point)["name"], []).append(point)
-    return by_id, by_name
+    by_id = dict((point["id"], point) for point in points if isinstance(point, dict) and point.get("id"))
+    return by_id, index_by_name(points)
 
 
 def plan_bindings(serial, register_bindings, resolved, state, exclusive):

@@ -79,6 +79,35 @@ def point_id_for(login, name):
     return str(uuid.uuid5(POINT_ID_NAMESPACE, "%s/%s" % (login.strip().lower(), name)))
 
 
+def point_name_key(name):
+    """The identity of a point name: two names with the same key are the same name.
+
+    People and registers tell points apart by name, so names that differ only in letter case, in compatibility
+    forms (full-width letters, a no-break space) or in whitespace are one name: whitespace runs (any Unicode
+    space, tab, newline) become one space, leading and trailing whitespace goes, then Unicode compatibility
+    caseless matching applies (NFKC, full case folding, NFKC: ``Straße`` equals ``STRASSE``). Letters stay
+    themselves otherwise (``ё`` is not ``е``). Every comparison of point names uses this: the fleet validator,
+    ``normalize_specs``, the planners' lookups in the cabinet, the registers' references.
+    """
+    text = " ".join(unicodedata.normalize("NFKC", name).split())
+    return unicodedata.normalize("NFKC", text.casefold())
+
+
+def index_by_name(points):
+    """``{point_name_key(name): [points]}`` of the cabinet's points that have an id (for ``points_named``)."""
+    index = {}
+    for point in points:
+        if isinstance(point, dict) and point.get("id"):
+            index.setdefault(point_name_key(canonical_actual(point)["name"]), []).append(point)
+    return index
+
+
+def points_named(name, index):
+    """The cabinet points ``name`` designates (``index`` from ``index_by_name``): one, none, or several. Several
+    is ambiguous, whether spelt alike or only equal after folding: the caller fails naming their ids (D6)."""
+    return index.get(point_name_key(name), [])
+
+
 def _inn_checksum(digits, weights):
     return sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10
 

@@ -31,8 +31,11 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     canonical_actual,
     canonical_desired,
     changed_fields,
+    index_by_name,
     is_point_id,
     point_id_for,
+    point_name_key,
+    points_named,
     tax_mode_notices,
     with_implied_fields,
 )
@@ -120,22 +123,22 @@ class PointChange(object):
 
 
 def _index_actual(actual_points):
-    by_id, by_name = {}, {}
-    for point in actual_points:
-        if not isinstance(point, dict) or not point.get("id"):
-            continue
-        by_id[point["id"]] = point
-        by_name.setdefault(canonical_actual(point)["name"], []).append(point)
-    return by_id, by_name
+    by_id = dict((point["id"], point) for point in actual_points if isinstance(point, dict) and point.get("id"))
+    return by_id, index_by_name(actual_points)
 
 
 def _find_current(spec_id, name, by_id, by_name):
+    """The cabinet point a declaration designates. A name equal to a cabinet point's only after folding
+    (``point_name_key``: another case or spacing) is that point, so the update shows the spelling change
+    instead of creating a near-duplicate."""
     if spec_id:
         return by_id.get(spec_id)
-    matches = by_name.get(name, [])
+    matches = points_named(name, by_name) if name is not None else []
     if len(matches) > 1:
-        raise PlanError("retail point name %r is ambiguous in the cabinet: ids %s; identify it by id"
-                        % (name, ", ".join(sorted(p["id"] for p in matches))))
+        raise PlanError("retail point name %r is ambiguous in the cabinet: ids %s (%s); identify it by id"
+                        % (name, ", ".join(sorted(p["id"] for p in matches)),
+                           "names are compared ignoring letter case and spaces"
+                           if len(set(canonical_actual(p)["name"] for p in matches)) > 1 else "the same name"))
     return matches[0] if matches else None
 
 
@@ -158,11 +161,14 @@ def normalize_specs(specs, path_prefix="points"):
         desired = canonical_desired(spec, prefix)
         if not spec_id and "name" not in desired:
             raise PointInputError(prefix + "name", "is required unless id is given")
-        key_name = desired.get("name")
-        if key_name is not None:
-            if key_name in seen_names:
-                raise PointInputError(prefix + "name", "duplicates %s.name (%r)" % (seen_names[key_name], key_name))
-            seen_names[key_name] = source or "point"
+        if "name" in desired:
+            key = point_name_key(desired["name"])
+            if key in seen_names:
+                where, earlier = seen_names[key]
+                same = "" if earlier == desired["name"] else \
+                    " (names are compared ignoring letter case and spaces: %r here)" % desired["name"]
+                raise PointInputError(prefix + "name", "duplicates %s.name (%r)%s" % (where, earlier, same))
+            seen_names[key] = (source or "point", desired["name"])
         if spec_id:
             if spec_id in seen_ids:
                 raise PointInputError(prefix + "id", "duplicates %s.id" % seen_ids[spec_id])

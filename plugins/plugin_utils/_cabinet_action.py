@@ -27,6 +27,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
     CabinetError,
     warm_default_ssl_context,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._argument_checks import locate_element_error, raw_type_error
@@ -37,6 +38,19 @@ from ansible_collections.modulkassa.pos.plugins.plugin_utils._progress import Pr
 # worker per host and task; the default SSL context built here is inherited by all of them instead of being
 # rebuilt (about 20 ms of CPU) in each.
 warm_default_ssl_context()
+
+
+def oversized_argument(task_args):
+    """``(option, rule)`` of the first argument too large once YAML aliases are expanded (docs/fleet.md "Size
+    limit"), or None. Checked before anything copies the arguments (the JSON round trip below, the argument
+    spec's deep copy): a copy is what an alias bomb turns into minutes and gigabytes."""
+    budget = SizeBudget()
+    for name in task_args:
+        try:
+            budget.spend(str(name), task_args[name])
+        except DataTooLarge as exc:
+            return exc.path, exc.rule
+    return None
 
 
 def plain_arguments(task_args):
@@ -116,6 +130,10 @@ class CabinetActionBase(ActionBase):
         self.controller = ControllerWatch()  # first thing in the worker: which process is the controller
         result = super(CabinetActionBase, self).run(tmp, task_vars)
         del tmp  # no remote temp dir: nothing runs on the managed host
+        oversized = oversized_argument(self._task.args)
+        if oversized:
+            result.update(failed=True, msg="Invalid input: %s: %s" % oversized, field=oversized[0])
+            return result
         task_args = plain_arguments(self._task.args)
         raw_error = raw_type_error(self.argument_spec, task_args)
         if raw_error:

@@ -42,9 +42,6 @@ EXIT_NO_DRIFT, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 MESSAGE_LIMIT = 1000
 DIFF_LIMIT = 4000
 POINT_ACTIONS = ("create", "update", "delete")
-# The plugins that can write: the report's mode comes from theirs (read-only ones such as fleet_validate or the
-# *_info plugins run outside check mode in an audit, and say nothing about whether anything was changed).
-WRITING_PLUGINS = ("retail_points", "retail_point", "register")
 
 
 def _now():
@@ -185,6 +182,8 @@ class DriftCollector(object):
         self.playbook = None
         self.started_at = _now()
         self.cli_check_mode = None
+        # Whether each play of the run is in check mode, as known when the playbook starts (None: not known).
+        self.play_check_modes = None
         self.points = {}  # key -> entry, in first-seen order (dicts keep insertion order)
         self.registers = {}  # host -> entry
         self.other_changes = []
@@ -192,7 +191,6 @@ class DriftCollector(object):
         self.failures = []
         self.unreachable = []
         self.tasks = []  # one record per result of a collection plugin
-        self.check_modes = set()
         self.stats = {}
 
     # -- input -----------------------------------------------------------------------------------------
@@ -234,9 +232,9 @@ class DriftCollector(object):
         changed = bool(result.get("changed")) or status == "changed"
         short = action[len(COLLECTION_PREFIX):] if ours else None
         if ours:
-            self.tasks.append({"host": host, "task": task, "action": action, "status": status, "changed": changed})
-            if check_mode is not None and short in WRITING_PLUGINS:
-                self.check_modes.add(bool(check_mode))
+            # Each task's own check mode is recorded, not used for the report's mode (which is the run's).
+            self.tasks.append({"host": host, "task": task, "action": action, "status": status, "changed": changed,
+                               "check_mode": check_mode})
         if status == "failed":
             self._add_failure(host, task, action, result, ignored)
         if short == "retail_points":
@@ -327,13 +325,17 @@ class DriftCollector(object):
     # -- output ----------------------------------------------------------------------------------------
 
     def mode(self):
-        if self.check_modes == {True}:
+        """``check`` or ``apply``, from the run itself, never from which tasks ran (docs/gitops.md "The report").
+
+        The run is in check mode when every play is: ``--check`` on the command line, or ``check_mode: true``
+        declared by the play (a play that declares ``check_mode: false`` writes even under ``--check``). A
+        template as a play's check_mode is not known at the start, so it counts as apply: a report must never
+        say "nothing was changed" of a run that may have changed something."""
+        if self.play_check_modes is None:  # no playbook start seen (the collector used on its own)
+            return "check" if self.cli_check_mode else "apply"
+        if self.play_check_modes and all(mode is True for mode in self.play_check_modes):
             return "check"
-        if self.check_modes == {False}:
-            return "apply"
-        if self.check_modes:
-            return "mixed"
-        return "check" if self.cli_check_mode else "apply"
+        return "apply"
 
     def report(self):
         points = list(self.points.values())  # in the order the plays declared them
@@ -445,8 +447,7 @@ def render_markdown(report, max_rows=200):
         title = "no drift" if check else "no changes"
     lines.append("## ModulKassa drift report: %s" % title)
     lines.append("")
-    mode = {"check": "check mode (nothing was changed)", "apply": "apply mode (changes were made)",
-            "mixed": "mixed check and apply tasks"}[report["mode"]]
+    mode = {"check": "check mode (nothing was changed)", "apply": "apply mode (changes were made)"}[report["mode"]]
     lines.append("%s · exit code **%d** · playbook %s · %s" % (
         mode, report["exit_code"], _md_value(report.get("playbook") or "?"), report["generated_at"]))
     lines.append("")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+from collections.abc import Mapping
 
 try:
     import jsonschema
@@ -35,6 +36,7 @@ except ImportError:  # pragma: no cover - jsonschema is a requirement of the col
     jsonschema = None
     HAS_JSONSCHEMA = False
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import (
     CODE_FILE_VAR,
     CONTROLLER_VARIABLES,
@@ -51,11 +53,13 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     MANAGED_FIELDS,
     PointInputError,
     canonical_desired,
+    point_name_key,
 )
 
 FLEET_VARIABLES = CONTROLLER_VARIABLES + REGISTER_VARIABLES
 _UUID_RE = re.compile(UUID_PATTERN)
 _SIMPLE_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_FOLDING = "names are compared ignoring letter case and spaces"
 
 _JSON_TYPES = {
     "string": "a string",
@@ -89,6 +93,11 @@ class Unrenderable(object):
 
     def __hash__(self):
         return hash(self.message)
+
+
+class TooLarge(Unrenderable):
+    """A variable too large once its YAML aliases are expanded (``_data_size``): reported with its own message,
+    never templated nor copied (either would expand it)."""
 
 
 class FleetError(object):
@@ -260,17 +269,21 @@ class _Declared(object):
         self.parts = (POINTS_VAR, index)
         self.id = spec["id"].strip().lower() if isinstance(spec.get("id"), str) else None
         self.raw_name = spec["name"].strip() if isinstance(spec.get("name"), str) else None
+        # The name's identity (point_name_key): "Shop 1" and "shop  1" are one name.
+        self.key = point_name_key(self.raw_name) if self.raw_name else None
         self.state = spec.get("state") or "present"
         self.desired = None  # canonical attributes when valid
 
     @property
     def label(self):
-        return self.raw_name or self.id
+        """How messages and the summary name the point: its name, else its id, else where it is declared (a
+        point whose name is empty, blank or not a string has neither; the schema reported that already)."""
+        return self.raw_name or self.id or format_path(self.parts)
 
     def same_point_as(self, other):
         if self.id and other.id:
             return self.id == other.id
-        return self.raw_name is not None and self.raw_name == other.raw_name
+        return self.key is not None and self.key == other.key
 
     def differences(self, other):
         fields = [f for f in MANAGED_FIELDS if self.desired.get(f) != other.desired.get(f)]
@@ -306,6 +319,13 @@ def _describe(value):
     return json.dumps(value, ensure_ascii=False) if value is not None else "not set"
 
 
+def _entry(point):
+    """``modulkassa_points[0] ('Shop 1', id ...)``: an earlier declaration, as a message names it."""
+    details = ", ".join(part for part in (repr(point.raw_name) if point.raw_name else None,
+                                          "id %s" % point.id if point.id else None) if part)
+    return "%s[%d]%s" % (POINTS_VAR, point.index, " (%s)" % details if details else "")
+
+
 def _declaration_errors(declared):
     """Duplicate names and points declared twice (with the same or different attributes)."""
     errors = []
@@ -314,13 +334,14 @@ def _declaration_errors(declared):
         earlier = None
         if point.id and point.id in by_id:
             earlier = by_id[point.id]
-        elif point.raw_name and point.raw_name in by_name:
-            earlier = by_name[point.raw_name]
+        elif point.key and point.key in by_name:
+            earlier = by_name[point.key]
         if earlier is not None:
             where = "%s[%d]" % (POINTS_VAR, earlier.index)
             if not point.same_point_as(earlier):
-                errors.append(FleetError(point.parts + ("name",), "duplicate point name %r: %s (id %s) has it too; names "
-                                         "are unique within an account" % (point.raw_name, where, earlier.id)))
+                folded = " (%s)" % _FOLDING if point.raw_name != earlier.raw_name else ""
+                errors.append(FleetError(point.parts + ("name",), "duplicate point name %r: %s has it too%s; names "
+                                         "are unique within an account" % (point.raw_name, _entry(earlier), folded)))
             elif point.desired is None or earlier.desired is None:
                 pass  # the bad attributes are reported already; comparing them would only add noise
             else:
@@ -334,12 +355,14 @@ def _declaration_errors(declared):
                         field, _describe(point.desired.get(field) if field in MANAGED_FIELDS else getattr(point, field)),
                         _describe(earlier.desired.get(field) if field in MANAGED_FIELDS else getattr(earlier, field)))
                         for field in fields[:3])
+                    same_id = bool(point.id) and point.id == earlier.id
+                    folded = "; %s" % _FOLDING if point.raw_name != earlier.raw_name and not same_id else ""
                     errors.append(FleetError(point.parts, "point %r is declared twice with different attributes (also "
-                                             "at %s: %s); declare it once" % (point.label, where, shown)))
+                                             "at %s: %s%s); declare it once" % (point.label, where, shown, folded)))
         if point.id:
             by_id.setdefault(point.id, point)
-        if point.raw_name:
-            by_name.setdefault(point.raw_name, point)
+        if point.key:
+            by_name.setdefault(point.key, point)
     return errors
 
 
@@ -349,10 +372,10 @@ class _References(object):
     """Resolves a register's point references (names or ids) against the declared points."""
 
     def __init__(self, all_points, declared):
-        self.by_name, self.by_id = {}, {}
+        self.by_name, self.by_id = {}, {}  # by_name: by point_name_key, as every name comparison
         for point in declared:
-            if point.raw_name:
-                self.by_name.setdefault(point.raw_name, point)
+            if point.key:
+                self.by_name.setdefault(point.key, point)
             if point.id:
                 self.by_id.setdefault(point.id, point)
         # Names of points whose declaration is broken: a reference to them is not "undeclared".
@@ -361,7 +384,7 @@ class _References(object):
             if isinstance(spec, dict):
                 for key in ("name", "id"):
                     if isinstance(spec.get(key), str):
-                        self.known_broken.add(spec[key].strip().lower() if key == "id" else spec[key].strip())
+                        self.known_broken.add(spec[key].strip().lower() if key == "id" else point_name_key(spec[key]))
         self.holder = {}  # point index -> path parts of the first register reference to it
 
     def check(self, parts, references):
@@ -371,11 +394,11 @@ class _References(object):
                 continue  # the schema reported it
             ref = reference.strip()
             ref_parts = parts + (position,)
-            point = self.by_id.get(ref.lower()) if _UUID_RE.match(ref) else self.by_name.get(ref)
+            point = self.by_id.get(ref.lower()) if _UUID_RE.match(ref) else self.by_name.get(point_name_key(ref))
             if point is None:
-                if (ref.lower() if _UUID_RE.match(ref) else ref) in self.known_broken:
+                if (ref.lower() if _UUID_RE.match(ref) else point_name_key(ref)) in self.known_broken:
                     continue
-                suggestion = _close(ref, self.by_name) if not _UUID_RE.match(ref) else None
+                suggestion = _close(ref, [p.raw_name for p in self.by_name.values()]) if not _UUID_RE.match(ref) else None
                 errors.append(FleetError(ref_parts, "names retail point %r, which %s does not declare%s" % (
                     ref, POINTS_VAR, " (did you mean %r?)" % suggestion if suggestion else "")))
                 continue
@@ -406,10 +429,14 @@ def _manual_register_errors(document, references):
             continue
         name = register.get("name")
         if isinstance(name, str) and name.strip():
-            if name.strip() in names:
-                errors.append(FleetError((MANUAL_REGISTERS_VAR, index, "name"), "duplicates %s[%d].name (%r)"
-                                         % (MANUAL_REGISTERS_VAR, names[name.strip()], name.strip())))
-            names.setdefault(name.strip(), index)
+            # Staff tell these registers apart by name too: compared like point names.
+            key = point_name_key(name)
+            if key in names:
+                earlier_index, earlier = names[key]
+                errors.append(FleetError((MANUAL_REGISTERS_VAR, index, "name"), "duplicates %s[%d].name (%r)%s"
+                                         % (MANUAL_REGISTERS_VAR, earlier_index, earlier,
+                                            " (%s)" % _FOLDING if earlier != name.strip() else "")))
+            names.setdefault(key, (index, name.strip()))
         if isinstance(register.get("retail_points"), list):
             errors.extend(references.check((MANUAL_REGISTERS_VAR, index, "retail_points"), register["retail_points"]))
     if manual and not document.get(CODE_FILE_VAR):
@@ -420,8 +447,50 @@ def _manual_register_errors(document, references):
 
 # ---- the whole document ----------------------------------------------------------------------------------
 
+def _part(key):
+    return key if isinstance(key, (str, int)) and not isinstance(key, bool) else str(key)
+
+
+def _size_errors(document):
+    """Variables too large once YAML aliases are expanded (``_data_size``), each named by its path; returns
+    ``(errors, the document without them)``.
+
+    Runs before anything copies the data (``plain``, jsonschema): a copy of an alias bomb is what must not happen.
+    """
+    budget, errors = SizeBudget(), []
+
+    def fits(parts, value):
+        try:
+            budget.spend(format_path(parts), value)
+        except DataTooLarge as exc:
+            errors.append(FleetError(parts, exc.rule))
+            return False
+        return True
+
+    if not isinstance(document, Mapping):
+        return errors, (document if fits((), document) else None)
+    kept = {}
+    for name, value in document.items():
+        if name == "hosts" and isinstance(value, Mapping):
+            hosts = kept[name] = {}
+            for host, variables in value.items():
+                if not isinstance(variables, Mapping):
+                    if fits(("hosts", _part(host)), variables):
+                        hosts[host] = variables
+                    continue
+                hosts[host] = dict((variable, item) for variable, item in variables.items()
+                                   if fits(("hosts", _part(host), _part(variable)), item))
+        elif fits((_part(name),), value):
+            kept[name] = value
+    return errors, kept
+
+
 def validate_fleet(document):
     """Check a fleet document; returns ``(errors, summary)``. ``errors`` is empty when the data is valid."""
+    size_errors, document = _size_errors(document)
+    oversized = set(error.parts for error in size_errors)
+    if size_errors and (not isinstance(document, Mapping) or (POINTS_VAR,) in oversized):
+        return size_errors, {}  # without the points (or any document) nothing else can be checked meaningfully
     document = plain(document)
     errors = _schema_errors(document) if isinstance(document, dict) else [FleetError((), "must be a mapping")]
     if not isinstance(document, dict):
@@ -448,6 +517,9 @@ def validate_fleet(document):
             errors.extend(references.check(("hosts", host, REGISTER_POINTS_VAR), refs))
     errors.extend(_manual_register_errors(document, references))
 
+    # A variable left out for its size is not also "required" (or anything else): one message per field.
+    errors = size_errors + [error for error in errors if error.parts[:3] not in oversized and error.parts[:2] not in
+                            oversized and error.parts[:1] not in oversized]
     errors.sort(key=_sort_key)
     served = set(references.holder)
     present = [p for p in declared if p.state == "present"]
@@ -464,18 +536,47 @@ def validate_fleet(document):
     return errors, summary
 
 
+def _sized(controller, registers, others):
+    """The three views with every value too large once expanded replaced by ``TooLarge`` (``_data_size``).
+
+    A register's value that *is* the controller's (group_vars/all, seen by every host) is counted once."""
+    budget = SizeBudget()
+
+    def sized(parts, value):
+        if isinstance(value, Unrenderable):
+            return value
+        try:
+            budget.spend(format_path(parts), value)
+        except DataTooLarge as exc:
+            return TooLarge(exc.rule)
+        return value
+
+    controller_sized = dict((name, sized((name,), value)) for name, value in controller.items())
+
+    def host_view(host, variables):
+        return dict((name, controller_sized[name] if name in controller and value is controller[name]
+                     else sized(("hosts", host, name), value)) for name, value in variables.items())
+
+    return (controller_sized, dict((host, host_view(host, variables)) for host, variables in registers.items()),
+            dict((host, host_view(host, variables)) for host, variables in others.items()))
+
+
 def validate_inventory(controller, registers, others=None):
     """Check the ``modulkassa_*`` variables as the inventory gives them; returns ``(errors, summary)``.
 
     ``controller``: ``{name: value}`` seen by the controller (localhost). ``registers``: ``{host: {name: value}}``
     for the hosts of the registers group. ``others``: the same for other hosts (only their register variables
-    matter). Values that failed to template are ``Unrenderable``.
+    matter). Values that failed to template are ``Unrenderable``; values too large once their YAML aliases are
+    expanded are ``TooLarge``, or become it here, before anything below compares or copies them.
     """
     errors = []
     document = {}
+    controller, registers, others = _sized(controller, registers, others or {})
 
     def take(parts, name, value, into):
-        if isinstance(value, Unrenderable):
+        if isinstance(value, TooLarge):
+            errors.append(FleetError(parts + (name,), value.message))
+        elif isinstance(value, Unrenderable):
             errors.append(FleetError(parts + (name,), "cannot be evaluated: %s" % value.message))
         else:
             into[name] = value

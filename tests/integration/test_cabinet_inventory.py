@@ -96,8 +96,10 @@ def test_groups_per_point_and_state_hosts_per_register_constructed_and_unmanaged
     estate = Estate(cabinet)
     declared = tmp_path / "group_vars" / "all"
     declared.mkdir(parents=True)
+    # One name in other letter case and spacing: names are compared as everywhere (point_name_key).
     (declared / "retail_points.yml").write_text(yaml.safe_dump({"modulkassa_points": [
-        {"name": estate.names[k]} for k in ("two_a", "two_b", "one")] + [{"id": estate.ids["pending"]}]},
+        {"name": estate.names["two_a"]}, {"name": estate.names["two_b"]}, {"name": " %s " % estate.names["one"].upper()}]
+        + [{"id": estate.ids["pending"]}]},
         allow_unicode=True), encoding="utf-8")
     config = {
         "plugin": "modulkassa.pos.cabinet",

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -278,3 +279,31 @@ def test_plan_runs_the_collections_audit_playbook_by_default(cabinet, registers,
     write_data()
     release = run_playbook(str(REPO_ROOT / "playbooks" / "registers.yml"), inventory=str(inventory), env=env)
     assert release.rc == 0, release.output_tail()
+
+
+@pytest.mark.parametrize("playbook,args,mode", [
+    (None, [], "check"),                           # the default, modulkassa.pos.audit: every play in check mode
+    ("site.yml", [], "apply"),
+    ("site.yml", ["--check"], "check"),
+])
+def test_a_run_that_validation_stops_is_reported_in_the_runs_mode(playbook, args, mode, cabinet, ansible_env, tmp_path):
+    """The mode comes from the run (--check, or the plays' check_mode), not from the tasks that ran: here only
+    the validation ran, and failed, so no writing task could tell."""
+    inventory = tmp_path / "inventory"
+    (inventory / "group_vars" / "all").mkdir(parents=True)
+    (inventory / "group_vars" / "all" / "fleet.yml").write_text(yaml.safe_dump({"modulkassa_points": [
+        {"name": "Shop 1", "inn": "7707083894"}]}), encoding="utf-8")  # a bad INN checksum
+    env = dict(ansible_env, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
+               MODULKASSA_URL=cabinet.url, MODULKASSA_LOGIN=DEMO[0], MODULKASSA_PASSWORD=DEMO[1])
+    command = [str(PLAN)] + (["--playbook", str(REPO_ROOT / "playbooks" / playbook)] if playbook else [])
+    command += ["-i", str(inventory)]
+    cabinet.reset_counters()
+    process = subprocess.run(command + args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+                             check=False)
+    assert process.returncode == 1, process.stdout[-3000:] + process.stderr[-2000:]
+    report = json.loads((tmp_path / "drift-report" / "drift-report.json").read_text(encoding="utf-8"))
+    markdown = (tmp_path / "drift-report" / "drift-report.md").read_text(encoding="utf-8")
+    assert (report["mode"], report["status"]) == (mode, "error")
+    assert ("check mode (nothing was changed)" if mode == "check" else "apply mode (changes were made)") in markdown
+    assert r"modulkassa\_points\[0\].inn: must be 10 or 12 digits" in markdown  # Markdown-escaped
+    assert cabinet.counters() == {}

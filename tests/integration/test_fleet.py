@@ -21,9 +21,12 @@ from __future__ import annotations
 import copy
 import json
 import os
+import resource
+import signal
 import stat
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -392,6 +395,8 @@ BAD_FLEETS = {
     "tax-mode": (lambda f: _points(f)[0].update(tax_mode="USN"), "modulkassa_points[0].tax_mode", "must be one of"),
     "duplicate-name": (lambda f: _points(f).append({"id": str(uuid.uuid4()), "name": "Shop 1"}) or
                        _points(f)[0].update(id=str(uuid.uuid4())), "modulkassa_points[3].name", "duplicate point name"),
+    "duplicate-name-other-case": (lambda f: _points(f).append({"name": " shop  1 cafe"}), "modulkassa_points[3]",
+                                  'also at modulkassa_points[1]: name "shop  1 cafe" here, "Shop 1 cafe" there'),
     "declared-twice-differently": (lambda f: _points(f).append(dict(_points(f)[2], vat_tag=1102)),
                                    "modulkassa_points[3]", "declared twice with different attributes"),
     "undeclared-point": (lambda f: f.update({"host_vars/reg02.yml": {"modulkassa_register_points": ["Kazan 6"]}}),
@@ -412,6 +417,15 @@ BAD_FLEETS = {
                            "modulkassa_points_concurrency", "must be at most 64"),
     "cabinet-retries-typo": (lambda f: f["group_vars/all/fleet.yml"].update(modulkassa_retires=5), "modulkassa_retires",
                              "did you mean 'modulkassa_retries'"),
+    # A bad name beside a point that no register serves (the summary once sorted None among names: a TypeError).
+    "name-empty": (lambda f: _points(f).extend([{"name": "Shop 2"}, {"name": ""}]), "modulkassa_points[4].name",
+                   "must not be empty"),
+    "name-blank": (lambda f: _points(f).extend([{"name": "Shop 2"}, {"name": "   "}]), "modulkassa_points[4].name",
+                   "must not be empty"),
+    "name-number": (lambda f: _points(f).extend([{"name": "Shop 2"}, {"name": 5}]), "modulkassa_points[4].name",
+                    "must be a string, not an integer"),
+    "name-boolean": (lambda f: _points(f).extend([{"name": "Shop 2"}, {"name": True}]), "modulkassa_points[4].name",
+                     "must be a string, not a boolean"),
     "undefined-variable": (lambda f: f.update({"host_vars/reg02.yml": "modulkassa_register_points: \"{{ kazan_points }}\"\n"}),
                            "hosts.reg02.modulkassa_register_points", "cannot be evaluated"),
 }
@@ -447,6 +461,110 @@ def test_the_corpus_base_is_valid_and_validation_reads_nothing(cabinet, run_play
     run = run_playbook(VALIDATE, inventory=inventory, env=_env(cabinet))
     assert run.rc == 0, run.output_tail()
     assert run.result(VALIDATE_TASK)["errors"] == []
+    assert _requests(cabinet) == 0, cabinet.counters()
+
+
+# ---- an alias bomb is refused before anything expands it ----------------------------------------------------
+
+# "Billion laughs": nine levels of ten aliases, about 1 KB of YAML that expands to a billion strings. It is one point's
+# address; before the size guard, validation templated it (the templar copies every node) for minutes, past 1 GB.
+BOMB = "\n".join(['laugh0: &l0 "lol lol lol lol lol"'] + [
+    "laugh%d: &l%d [%s]" % (level, level, ", ".join(["*l%d" % (level - 1)] * 10)) for level in range(1, 10)]) + """
+modulkassa_points_purge: false
+modulkassa_points:
+  - name: Shop 1
+    address: *l9
+  - name: Shop 2
+"""
+# Bounds that a regression (an expansion: minutes, gigabytes) breaks and a loaded 2-core machine does not (the
+# refusal takes a few seconds and under 120 MB): the whole process tree's peak RSS, its CPU, its address space.
+RSS_BOUND_MB = 500
+CPU_BOUND_S = 60
+ADDRESS_SPACE_BOUND = 3 * 1024 ** 3
+WALL_BOUND_S = 240
+
+
+def _descendants(root):
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as handle:
+                    children.setdefault(int(handle.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
+            except OSError:
+                pass
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, []))
+    return found
+
+
+def _bounded_playbook(command, env, cwd):
+    """Run ansible-playbook under RLIMIT_AS and RLIMIT_CPU (inherited by its forks); returns (rc, output, peak RSS
+    in MB of the process and every descendant it reaped: wait4's rusage)."""
+    def limits():
+        resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_BOUND, ADDRESS_SPACE_BOUND))
+        resource.setrlimit(resource.RLIMIT_CPU, (CPU_BOUND_S, CPU_BOUND_S + 5))
+
+    with open(os.path.join(cwd, "output.txt"), "w+") as output:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=limits)
+        deadline = time.monotonic() + WALL_BOUND_S
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                for child in [process.pid] + _descendants(process.pid):  # the forks call setsid(): not in its group
+                    try:
+                        os.kill(child, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                pid, status, usage = os.wait4(process.pid, 0)
+                pytest.fail("still running after %d s: %s" % (WALL_BOUND_S, " ".join(command)))
+            time.sleep(0.2)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        return process.returncode, output.read(), usage.ru_maxrss / 1024.0
+
+
+def _bomb_inventory(tmp_path):
+    return _write_inventory(tmp_path / "inventory", {
+        "hosts.yml": {"all": {"children": {"registers": {"hosts": {"reg01": {"ansible_host": "192.0.2.1"}}}}}},
+        "group_vars/all/fleet.yml": BOMB,
+        "host_vars/reg01.yml": {"modulkassa_register_points": ["Shop 1"]},
+    })
+
+
+# In a points_file the bomb hides under a key the argument spec rejects: finding that, it deep-copies the list.
+BOMB_POINTS_FILE = BOMB.replace("    address: *l9", "    notes: *l9")
+POINTS_FILE_PLAY = yaml.safe_dump([{"name": "points_file", "hosts": "localhost", "gather_facts": False, "tasks": [
+    {"name": "points from a file", "modulkassa.pos.retail_points": {"points_file": "fleet.yml"}}]}])
+
+
+@pytest.mark.parametrize("playbook", ["validate", "site", "audit", "points_file"])
+def test_an_alias_bomb_is_refused_naming_the_variable_within_bounds(playbook, cabinet, ansible_env, tmp_path):
+    """A 1 KB file must not tie up a pull request's runner: validation (first in site and audit, with
+    any_errors_fatal) and retail_points' points_file measure the expanded size without expanding it."""
+    inventory = _bomb_inventory(tmp_path)
+    if playbook == "points_file":
+        (tmp_path / "fleet.yml").write_text(BOMB_POINTS_FILE, encoding="utf-8")
+        (tmp_path / "play.yml").write_text(POINTS_FILE_PLAY, encoding="utf-8")
+        path, expected = str(tmp_path / "play.yml"), "points_file: %s is too large" % (tmp_path / "fleet.yml")
+    else:
+        path, expected = os.path.join(REPO_ROOT, "playbooks", playbook + ".yml"), "modulkassa_points: is too large"
+    results = tmp_path / "results.jsonl"
+    env = dict(ansible_env, MK_TEST_RESULTS=str(results), **_env(cabinet))
+    cabinet.reset_counters()
+    rc, output, peak_mb = _bounded_playbook([sys.executable, "-m", "ansible.cli.playbook", "-i", inventory, path],
+                                            env, str(tmp_path))
+    assert rc == 2, output[-3000:]
+    assert expected in output and "more than 500,000 values once its YAML aliases are expanded" in output, output[-3000:]
+    assert peak_mb < RSS_BOUND_MB, "peak RSS %.0f MB" % peak_mb
+    tasks = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
+    assert [t["status"] for t in tasks if t.get("type") != "stats"] == ["failed"]
     assert _requests(cabinet) == 0, cabinet.counters()
 
 

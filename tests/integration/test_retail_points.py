@@ -118,6 +118,35 @@ def test_retail_points_lifecycle(cabinet, run_playbook):
     assert out["changed"] is False and out["summary"]["absent"] == 2
 
 
+def test_a_name_spelt_differently_in_the_cabinet_is_that_point_not_a_near_duplicate(cabinet, run_playbook):
+    """Names equal after folding (letter case, whitespace) are one name: the point made by hand as "tag  ТВЕРСКАЯ 1"
+    is the declared "tag Тверская 1"; the plan renames it (the diff shows the spelling), it creates nothing."""
+    tag = _unique("Fold")
+    declared = [{"name": "%s Тверская 1" % tag, "address": "Москва, Тверская 1"}]
+    with cabinet.api(*DEMO) as api:
+        made = api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": "%s  ТВЕРСКАЯ 1" % tag.upper(),
+                                                       "address": "Москва, Тверская 1"})
+        made.raise_for_status()
+    point_id = made.json()["id"]
+    env = _env(cabinet)
+
+    cabinet.reset_counters()
+    out = _result(run_playbook(_play([_points_task(declared)]), check=True, diff=True, env=env), "points")
+    assert cabinet.writes(DEMO[0]) == 0
+    assert [(r["id"], r["action"], r["changed_fields"]) for r in out["results"]] == [(point_id, "update", ["name"])]
+    before, after = _diff(out)["retail point " + declared[0]["name"]]
+    assert (before["name"], after["name"]) == ("%s  ТВЕРСКАЯ 1" % tag.upper(), declared[0]["name"])
+
+    out = _result(run_playbook(_play([_points_task(declared)]), env=env), "points")
+    assert out["summary"] == {"create": 0, "update": 1, "delete": 0, "unchanged": 0, "absent": 0}
+    assert cabinet.counters(DEMO[0]).get("POST /api/v1/retail-points") is None
+    with cabinet.api(*DEMO) as api:
+        mine = [p for p in api.get("/api/v1/retail-points").json() if p["name"].upper().startswith(tag.upper())]
+    assert [(p["id"], p["name"]) for p in mine] == [(point_id, declared[0]["name"])]
+    out = _result(run_playbook(_play([_points_task(declared)]), env=env), "points")
+    assert out["changed"] is False
+
+
 def test_retail_point_lifecycle_and_rename_by_id(cabinet, run_playbook):
     name = _unique("Single")
     env = _env(cabinet)

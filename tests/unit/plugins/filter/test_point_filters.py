@@ -17,10 +17,19 @@ ID_3 = "6f1d3c52-9a8e-5b7e-8c41-2d0f6a1e9b73"
 ID_4 = "11111111-2222-4333-8444-555555555555"
 
 
-def test_index_by_trimmed_name_leaving_out_ambiguous_names():
+def test_index_by_trimmed_name_with_ambiguous_names_mapped_to_none():
     points = [{"id": ID_1, "name": " Moscow 1 "}, {"id": ID_2, "name": "Twin"}, {"id": ID_3, "name": "Twin"},
               {"name": "no id"}, "junk"]
-    assert point_index(points) == {"Moscow 1": ID_1}
+    assert point_index(points) == {"Moscow 1": ID_1, "Twin": None}
+    assert point_ids(["Twin"], point_index(points)) == ["Twin"]
+
+
+def test_names_equal_after_folding_resolve_as_the_register_plugin_resolves_them():
+    index = point_index([{"id": ID_1, "name": "Moscow 1"}, {"id": ID_2, "name": "Kazan 5"}, {"id": ID_3, "name": "kazan  5"}])
+    assert index == {"Moscow 1": ID_1, "Kazan 5": None, "kazan  5": None}  # one name, two points
+    assert point_ids(["moscow  1", " MOSCOW 1", "Moscow 1"], index) == [ID_1, ID_1, ID_1]
+    # The register plugin gets the name and refuses it, naming both ids.
+    assert point_ids(["Kazan 5", "KAZAN 5"], index) == ["Kazan 5", "KAZAN 5"]
 
 
 def test_names_become_ids_and_everything_else_passes_through():

@@ -78,6 +78,15 @@ def test_ambiguous_names_are_refused():
     assert ID_A in str(err.value) and ID_B in str(err.value)
 
 
+def test_references_are_compared_as_names_everywhere_ignoring_case_and_spaces():
+    points = [point(ID_A, "Shop 1"), point(ID_B, "kazan 5"), point(ID_C, "Kazan 5")]
+    actions = plan("SN-1", [], points, [" shop  1"])
+    assert [(a.action, a.id) for a in actions] == [("bind", ID_A)]
+    with pytest.raises(ValueError) as err:  # two points share the name, even spelt exactly as one of them
+        plan("SN-1", [], points, ["Kazan 5"])
+    assert ID_B in str(err.value) and ID_C in str(err.value)
+
+
 def test_codes_are_eight_random_digits():
     codes = set(new_activation_code() for dummy in range(200))
     assert all(len(c) == 8 and c.isdigit() for c in codes)

@@ -17,6 +17,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     inn_is_valid,
     normalize_phone,
     point_id_for,
+    point_name_key,
     public_point,
     tax_mode_notices,
 )
@@ -115,6 +116,23 @@ def test_each_field_change_is_detected():
 def test_api_body_nests_settings():
     assert api_body({"name": "A", "kpp": "773601001", "vat_tag": 1102}) == {
         "name": "A", "settings": {"egaisSettings": {"kpp": "773601001"}, "defaultVatTag": 1102}}
+
+
+@pytest.mark.parametrize("a,b,same", [
+    ("Shop 1", "shop 1", True),
+    ("Shop 1", "  SHOP   1 ", True),
+    ("Shop 1", "Shop\t1", True),
+    ("Shop 1", "Shop\u00a01", True),             # a no-break space
+    ("Shop 1", "Ｓｈｏｐ １", True),               # full-width forms
+    ("Straße 3", "STRASSE 3", True),             # full case folding
+    ("Магазин «Центр»", "МАГАЗИН «ЦЕНТР»", True),
+    ("Cafe\u0301", "Caf\u00e9", True),            # decomposed and composed é
+    ("Shop 1", "Shop1", False),                  # a space is not nothing
+    ("Василёк", "Василек", False),               # letters stay letters
+    ("Shop 1", "Shop 2", False),
+])
+def test_point_name_key_is_the_one_rule_for_name_identity(a, b, same):
+    assert (point_name_key(a) == point_name_key(b)) is same
 
 
 def test_point_id_is_deterministic_per_account_and_name():

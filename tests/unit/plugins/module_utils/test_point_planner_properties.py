@@ -22,7 +22,9 @@ from hypothesis import strategies as st
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from point_properties import (  # noqa: E402
+    FOLDED_NAMES,
     LOGIN,
+    NAMES,
     InMemoryCabinet,
     actual_points,
     assert_converged,
@@ -32,18 +34,19 @@ from point_properties import (  # noqa: E402
 )
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, point_id_for  # noqa: E402
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError  # noqa: E402
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @SETTINGS
-@given(desired=desired_points(), actual=actual_points(), purge=st.booleans())
+@given(desired=desired_points(), actual=actual_points(names=NAMES + FOLDED_NAMES), purge=st.booleans())
 def test_plan_then_apply_converges_and_replanning_is_empty(desired, actual, purge):
     cabinet = InMemoryCabinet(actual)
     predicted = converge(InMemoryCabinet(actual), desired, purge, check_mode=True)
     applied = converge(cabinet, desired, purge)
-    if isinstance(applied, PointInputError):  # the declaration contradicts the cabinet: refused, nothing written
-        assert isinstance(predicted, PointInputError) and cabinet.writes == 0
+    if isinstance(applied, (PointInputError, PlanError)):  # contradicts the cabinet: refused, nothing written
+        assert type(predicted) is type(applied) and cabinet.writes == 0
         return
     assert_converged(desired, purge, actual, cabinet.list_points())
     predicted_equals_applied(predicted, applied)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import (
     MASK,
     DriftCollector,
@@ -40,6 +42,7 @@ def _collector(**kwargs):
 
 def test_points_and_registers_give_one_row_per_changed_field_and_drift():
     collector = _collector()
+    collector.play_check_modes = [True, True, True]  # audit.yml: validate, points, registers
     collector.add("localhost", "points", "modulkassa.pos.retail_points", "changed", POINTS_RESULT, check_mode=True)
     collector.add("reg02", "bind", "modulkassa.pos.register", "changed", REGISTER_RESULT, check_mode=True)
     unchanged = {"changed": False, "serial": "SN-REG01", "actions": [], "changes": {}}
@@ -132,12 +135,36 @@ def test_markdown_escapes_html_and_caps_rows():
     assert "... and 2 more row(s)" in markdown
 
 
-def test_the_mode_comes_from_the_plugins_that_can_write():
+@pytest.mark.parametrize("cli_check,plays,mode", [
+    (False, [True, True, True], "check"),      # audit.yml: every play declares check_mode: true
+    (False, [True, False, False], "apply"),    # site.yml: validation is check-only, the converge is not
+    (True, [True, True, True], "check"),       # site.yml --check (Ansible gives undeclared plays --check)
+    (True, [True, False], "apply"),            # a play declaring check_mode: false writes even under --check
+    (False, [True, "{{ audit }}"], "apply"),   # a template is not known at the start: never claim "nothing changed"
+    (False, [], "apply"),
+])
+def test_the_mode_is_the_runs_whatever_tasks_ran(cli_check, plays, mode):
     collector = _collector()
-    collector.add("localhost", "validate", "modulkassa.pos.fleet_validate", "ok", {"changed": False}, check_mode=False)
+    collector.cli_check_mode, collector.play_check_modes = cli_check, plays
+    # The tasks that ran say nothing about the mode: here one writing task of each kind, then a failure.
     collector.add("localhost", "points", "modulkassa.pos.retail_points", "ok", {"changed": False, "results": []},
-                  check_mode=True)
-    assert collector.report()["mode"] == "check"
+                  check_mode=not cli_check)
+    collector.add("localhost", "validate", "modulkassa.pos.fleet_validate", "failed", {"failed": True, "msg": "bad"},
+                  check_mode=cli_check)
+    report = collector.report()
+    assert report["mode"] == mode
+    assert render_markdown(report).splitlines()[2].startswith(
+        "check mode (nothing was changed)" if mode == "check" else "apply mode (changes were made)")
+
+
+def test_a_run_stopped_by_validation_before_any_writing_task_keeps_the_runs_mode():
+    collector = _collector()
+    collector.play_check_modes = [True, True, True]
+    collector.add("localhost", "validate", "modulkassa.pos.fleet_validate", "failed",
+                  {"failed": True, "msg": "The fleet data has 1 problem"}, check_mode=True)
+    report = collector.report()
+    assert (report["mode"], report["status"], report["exit_code"]) == ("check", "error", 1)
+    assert "check mode (nothing was changed)" in render_markdown(report)
 
 
 def test_notices_are_listed_once_and_are_not_drift():

@@ -100,6 +100,13 @@ RULES = {
                                                          "the same point with the same attributes"),
     "duplicate-name-two-ids": (lambda d: d["modulkassa_points"].append({"id": ID_B, "name": "Made by hand"}),
                                "modulkassa_points[6].name", "duplicate point name 'Made by hand': modulkassa_points[3]"),
+    "duplicate-name-other-case": (lambda d: d["modulkassa_points"].append({"id": ID_B, "name": "MADE BY  HAND"}),
+                                  "modulkassa_points[6].name",
+                                  "duplicate point name 'MADE BY  HAND': modulkassa_points[3] ('Made by hand', id %s) has "
+                                  "it too (names are compared ignoring letter case and spaces)" % ID_A),
+    "same-name-other-case-twice": (lambda d: d["modulkassa_points"].append({"name": " kiosk "}),
+                                   "modulkassa_points[6]", 'name "kiosk" here, "Kiosk" there; names are compared ignoring '
+                                                           'letter case and spaces'),
     "declared-twice-differently": (lambda d: d["modulkassa_points"].append(KAZAN_5_OTHER_VAT),
                                    "modulkassa_points[6]", "declared twice with different attributes (also at "
                                                            "modulkassa_points[2]: vat_tag 1102 here, 1105 there)"),
@@ -126,6 +133,11 @@ RULES = {
     "manual-duplicate-name": (lambda d: d["modulkassa_manual_registers"].append({"name": "kiosk-1", "retail_points": ["Moscow 1"]})
                               or d["hosts"]["reg01"]["modulkassa_register_points"].pop(0),
                               "modulkassa_manual_registers[1].name", "duplicates modulkassa_manual_registers[0].name"),
+    "manual-duplicate-name-other-case": (
+        lambda d: d["modulkassa_manual_registers"].append({"name": "KIOSK-1", "retail_points": ["Moscow 1"]})
+        or d["hosts"]["reg01"]["modulkassa_register_points"].pop(0),
+        "modulkassa_manual_registers[1].name", "duplicates modulkassa_manual_registers[0].name ('kiosk-1') (names are "
+                                               "compared ignoring letter case"),
     "code-file-required": (lambda d: d.pop("modulkassa_code_file"), "modulkassa_code_file", "is required when"),
     "code-file-absolute": (lambda d: d.update(modulkassa_code_file="codes.json"), "modulkassa_code_file",
                            "must be an absolute path"),
@@ -163,6 +175,33 @@ def _broken_document(mutate):
     document = _fleet()
     mutate(document)
     return document
+
+
+@pytest.mark.parametrize("name,fragment", [
+    ("", "must not be empty"),
+    ("   ", "must not be empty"),
+    (5, "must be a string, not an integer"),
+    (True, "must be a string, not a boolean"),
+    (None, "must be a string, not null"),
+    ([], "must be a string, not a list"),
+])
+def test_a_bad_name_beside_a_point_no_register_serves_is_reported_not_raised(name, fragment):
+    """Both points are in the summary's points_without_register, which sorted None among names (a TypeError)."""
+    document = _fleet()
+    document["modulkassa_points"] += [{"name": "Unserved"}, {"name": name, "inn": "7707083893"}]
+    errors, summary = validate_fleet(document)
+    assert [(e.path, fragment in e.message) for e in errors] == [("modulkassa_points[7].name", True)], errors
+    assert summary["points_without_register"] == ["Unserved", "modulkassa_points[7]"]
+
+
+def test_references_name_points_as_names_are_compared_everywhere():
+    """A register may write a declared name in another case or spacing: it is the same name (point_name_key)."""
+    def mutate(d):
+        d["hosts"]["reg01"]["modulkassa_register_points"] = ["MOSCOW  1", " moscow 1 cafe"]
+        d["hosts"]["reg04"]["modulkassa_register_points"] = ["kazan 5"]
+    errors = _broken(mutate)
+    assert list(errors) == ["hosts.reg04.modulkassa_register_points[0]"]
+    assert "is also served by hosts.reg02.modulkassa_register_points[0]" in errors["hosts.reg04.modulkassa_register_points[0]"]
 
 
 def test_a_reference_to_a_point_with_bad_attributes_is_not_reported_as_undeclared():
