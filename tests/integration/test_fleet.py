@@ -564,7 +564,9 @@ def test_an_alias_bomb_is_refused_naming_the_variable_within_bounds(playbook, ca
     assert expected in output and "more than 500,000 values once its YAML aliases are expanded" in output, output[-3000:]
     assert peak_mb < RSS_BOUND_MB, "peak RSS %.0f MB" % peak_mb
     tasks = [json.loads(line) for line in results.read_text(encoding="utf-8").splitlines()]
-    assert [t["status"] for t in tasks if t.get("type") != "stats"] == ["failed"]
+    # Nothing but the unfinished drift summary (set_stats, first play of site and audit) ran before validation.
+    assert [t["status"] for t in tasks if t.get("type") != "stats" and t.get("action") != "ansible.builtin.set_stats"] \
+        == ["failed"], [(t.get("action"), t.get("status")) for t in tasks]
     assert _requests(cabinet) == 0, cabinet.counters()
 
 
