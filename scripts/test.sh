@@ -15,12 +15,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "${REPO_ROOT}"
 
 quick=0
-with_216=1
+with_216_flag=0
 pytest_args=()
 while (($#)); do
     case "$1" in
-        --quick) quick=1; with_216=0 ;;
-        --with-2.16) with_216=2 ;;
+        --quick) quick=1 ;;
+        --with-2.16) with_216_flag=1 ;;
         --) shift; pytest_args=("$@"); break ;;
         -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "unknown option: $1 (try --help)" >&2; exit 2 ;;
@@ -28,6 +28,7 @@ while (($#)); do
     shift
 done
 
+with_216=$((!quick || with_216_flag))
 mkdir -p "${TMP_DIR}"
 export MK_STEP_LOG="${TMP_DIR}/test-steps.tsv"
 : >"${MK_STEP_LOG}"
