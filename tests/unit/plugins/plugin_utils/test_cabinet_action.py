@@ -61,4 +61,3 @@ def test_pre_219_value_types_become_plain_equal_data():
     plain = plain_arguments(args)
     assert plain == args
     assert set(_types(plain)) <= {dict, list, str, int, bool, type(None)}
-

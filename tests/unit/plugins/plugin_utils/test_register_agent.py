@@ -100,4 +100,3 @@ def test_the_host_variable_is_templated_and_the_default_is_the_path():
     action._templar = RecordingTemplar()
     assert resolve_agent_path(action, None, {"modulkassa_agent_path": "{{ base }}/agent"}) == "rendered:{{ base }}/agent"
     assert resolve_agent_path(action, None, {}) == DEFAULT_AGENT_PATH
-

@@ -35,4 +35,3 @@ class ResultFrom219(object):
 def test_both_shapes_give_task_host_and_result():
     for shape in (ResultBefore219, ResultFrom219):
         assert unpack_task_result(shape("reg01", "bind", {"changed": True})) == ("bind", "reg01", {"changed": True})
-
