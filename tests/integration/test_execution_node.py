@@ -118,8 +118,7 @@ class ExecutionNode(object):
     def _private_data_dir(self, job_dir):
         """The control node's side: project, inventory and the credentials injected as environment variables."""
         data = job_dir / "private"
-        shutil.copytree(CHAIN_REPO, data / "project", symlinks=True)
-        shutil.rmtree(data / "project" / "inventories")  # AWX hands the job its inventory in inventory/
+        shutil.copytree(CHAIN_REPO, data / "project")  # AWX hands the job its inventory in inventory/
         inventory = data / "inventory"
         (inventory / "group_vars").mkdir(parents=True)
         (inventory / "host_vars").mkdir()
