@@ -154,9 +154,9 @@ def test_the_cache_serves_the_second_run_without_a_request(cabinet, ansible_env,
     assert _unwrap(json.loads(second.stdout)) == _unwrap(json.loads(first.stdout))
     cached = "".join(p.read_text(encoding="utf-8") for p in cache_dir.iterdir())
     assert estate.ids["one"] in cached and estate.pending_code not in cached and "posLinkToken" not in cached
-    if ANSIBLE_CORE >= (2, 17):
+    if ANSIBLE_CORE >= (2, 19):
         flushed = _inventory(ansible_env, tmp_path, config, env=_env(cabinet), args=("--list", "--flush-cache"))
-    else:  # ansible-inventory has no --flush-cache before 2.17; ansible-playbook's flushes the same inventory cache
+    else:  # ansible-inventory has no --flush-cache before 2.19; ansible-playbook's flushes the same inventory cache
         (tmp_path / "noop.yml").write_text("- hosts: localhost\n  gather_facts: false\n  tasks: []\n", encoding="utf-8")
         run_env = dict(ansible_env, **_env(cabinet))
         flushed = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(tmp_path / "estate.cabinet.yml"),
