@@ -9,7 +9,8 @@ ANSIBLE_CALLBACK_PLUGINS=<this dir> and ANSIBLE_CALLBACKS_ENABLED=test_results, 
 file in MK_TEST_RESULTS. Tests assert on these records instead of parsing the human stdout, which
 changes between ansible-core versions and with verbosity. The result objects differ between cores too (public
 ``task``/``host``/``result`` from 2.19, private ``_task``/``_host``/``_result`` before): they are read through the
-collection's own ``unpack_task_result``, the one the drift report uses, so both work on every supported core.
+collection's own ``unpack_task_result`` (plugins/plugin_utils/_task_result.py, loaded by path), the one the drift
+report uses, so both work on every supported core.
 
 One JSON object per line, appended and flushed as events happen (a crashed run keeps what it did):
   {"type": "task", "play", "host", "task", "action", "status", "result"}
@@ -37,9 +38,23 @@ import json
 import os
 from collections.abc import Mapping
 
+import importlib.util
+
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._task_result import unpack_task_result
+
+def _load_unpack_task_result():
+    """The collection's accessor, loaded from its file: this callback also runs where the collection is not on the
+    collections path (Molecule's create step runs before the scenario links it)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "plugins", "plugin_utils",
+                        "_task_result.py")
+    spec = importlib.util.spec_from_file_location("_modulkassa_pos_task_result", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.unpack_task_result
+
+
+unpack_task_result = _load_unpack_task_result()
 
 
 def _jsonable(value):
