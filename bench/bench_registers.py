@@ -70,7 +70,11 @@ class RegistersBench(object):
         self.workdir = workdir
         self.emulator = Emulator(workdir)
         log("registers: starting %d register hosts" % max(args.counts))
-        self.registers = Registers(workdir, self.emulator, max(args.counts), base_port=args.base_port)
+        try:
+            self.registers = Registers(workdir, self.emulator, max(args.counts), base_port=args.base_port)
+        except BaseException:
+            self.emulator.stop()
+            raise
         log("registers: started in %.1f s" % self.registers.start_seconds)
         self.runner = Runner(workdir, self.emulator, forks=args.forks)
         self.points = declared_points(args.chain_points, tag="Chain")

@@ -179,6 +179,7 @@ class Registers(object):
                                   "--inventory", str(self.inventory), "--base-port", str(base_port)],
                                  cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
         if started.returncode != 0:
+            self.stop()  # the hosts that did start must not outlive the bench (their directory is deleted)
             raise RuntimeError("registers start failed: %s %s" % (started.stdout, started.stderr))
         self.start_seconds = round(time.monotonic() - began, 1)
         with open(self.inventory) as handle:

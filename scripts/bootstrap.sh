@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Prepare a clone for development and CI: .venv with the pinned tools, and sshd for the register sandbox.
+# Prepare a clone for development and CI: .venv with the pinned tools (newest ansible-core), .venv-2.16 with
+# ansible-core 2.16 and the test tools (requirements-2.16.txt), and sshd for the register sandbox.
 # Idempotent and quick on re-run: the pip step is skipped while requirements*.txt and the Python are
 # unchanged (a stamp in .venv records both).
 #
@@ -35,16 +36,18 @@ candidates() { # one per line, best sources first
     echo /usr/bin/python3
 }
 
-pick_python() { # MIN_MINOR -> path of the newest interpreter >= 3.MIN_MINOR, or nothing
-    local min="$1" best="" best_key=0 c ver key major minor micro
+pick_python() { # MIN_MINOR [MAX_MINOR] -> path of the newest interpreter 3.MIN_MINOR..3.MAX_MINOR, or nothing
+    local min="$1" max="${2:-99}" best="" best_key=0 c ver key major minor micro
     while read -r c; do
         [[ -x "$c" ]] || continue
         ver="$(py_version "$c")" || continue
         read -r major minor micro <<<"${ver}"
-        ((major == 3 && minor >= min)) || continue
+        ((major == 3 && minor >= min && minor <= max)) || continue
         key=$((minor * 1000 + micro))
         if ((key > best_key)); then best="$c" best_key="${key}"; fi
-    done < <(if [[ "${min}" == 11 ]]; then printf '%s\n' python3.11 python3 "$(pyenv_root)"/versions/3.11.*/bin/python3; fi
+    done < <(if ((min <= 11)); then
+            printf '%s\n' python3.12 python3.11 python3.10 python3 "$(pyenv_root)"/versions/3.1[0-2].*/bin/python3
+        fi
         candidates)
     [[ -n "${best}" ]] && echo "${best}"
 }
@@ -65,34 +68,53 @@ fi
 PY_VERSION="$("${PY}" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
 log "python: ${PY} (${PY_VERSION})"
 
-# ---- 2. the venv -------------------------------------------------------------------------------
-# Recreate it when it was made by another interpreter (a pyenv upgrade, a 3.11 fallback venv on a machine
-# that now has 3.13): mixing interpreters in one venv breaks compiled wheels.
-want_home="$("${PY}" -c 'import os, sys; print(os.path.realpath(sys.base_prefix), "%d.%d.%d" % sys.version_info[:3])')"
-have_home=""
-if [[ -x "${VENV}/bin/python" ]]; then
-    have_home="$("${VENV}/bin/python" -c 'import os, sys; print(os.path.realpath(sys.base_prefix), "%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true)"
-fi
-if [[ "${have_home}" != "${want_home}" ]]; then
-    [[ -e "${VENV}" ]] && log "replacing ${VENV} (was: ${have_home:-broken}, want: ${want_home})"
-    rm -rf "${VENV}"
-    "${PY}" -m venv "${VENV}"
-    did+=("created .venv with Python ${PY_VERSION}")
-fi
-
-# ---- 3. pinned tools, skipped while nothing changed ---------------------------------------------
-STAMP="${VENV}/.mk-bootstrap-stamp"
-stamp="$(cat requirements-dev.txt requirements.txt <("${VENV}/bin/python" -VV) | sha256sum | cut -d' ' -f1)"
-if [[ -f "${STAMP}" && "$(cat "${STAMP}")" == "${stamp}" ]]; then
-    log "requirements unchanged since the last install (stamp ${stamp:0:12}); pip skipped"
-else
+# ---- 2. + 3. the venvs and their pinned tools ---------------------------------------------------
+# ensure_venv DIR PYTHON REQUIREMENTS: DIR is a venv of PYTHON with REQUIREMENTS installed.
+# Recreated when it was made by another interpreter (a pyenv upgrade, a 3.11 fallback venv on a machine that now
+# has 3.13): mixing interpreters in one venv breaks compiled wheels. pip is skipped while a stamp in DIR (hash of
+# the requirements files and the Python version) says nothing changed.
+ensure_venv() {
+    local dir="$1" py="$2" requirements="$3" want_home have_home="" stamp stamp_file start
+    want_home="$("${py}" -c 'import os, sys; print(os.path.realpath(sys.base_prefix), "%d.%d.%d" % sys.version_info[:3])')"
+    if [[ -x "${dir}/bin/python" ]]; then
+        have_home="$("${dir}/bin/python" -c 'import os, sys; print(os.path.realpath(sys.base_prefix), "%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true)"
+    fi
+    if [[ "${have_home}" != "${want_home}" ]]; then
+        [[ -e "${dir}" ]] && log "replacing ${dir} (was: ${have_home:-broken}, want: ${want_home})"
+        rm -rf "${dir}"
+        "${py}" -m venv "${dir}"
+        did+=("created ${dir##*/} with Python ${want_home##* }")
+    fi
+    stamp_file="${dir}/.mk-bootstrap-stamp"
+    stamp="$(cat "${requirements}" requirements.txt <("${dir}/bin/python" -VV) | sha256sum | cut -d' ' -f1)"
+    if [[ -f "${stamp_file}" && "$(cat "${stamp_file}")" == "${stamp}" ]]; then
+        log "${requirements} unchanged since the last install into ${dir##*/} (stamp ${stamp:0:12}); pip skipped"
+        return 0
+    fi
     start="$(now)"
-    log "installing requirements-dev.txt into .venv ..."
-    "${VENV}/bin/python" -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+    log "installing ${requirements} into ${dir##*/} ..."
+    "${dir}/bin/python" -m pip install --disable-pip-version-check --quiet -r "${requirements}"
     # A broken dependency set must fail here, not as an odd import error in some later gate.
-    "${VENV}/bin/python" -m pip check --disable-pip-version-check
-    echo "${stamp}" >"${STAMP}"
-    did+=("installed requirements-dev.txt ($(elapsed "${start}")s)")
+    "${dir}/bin/python" -m pip check --disable-pip-version-check
+    echo "${stamp}" >"${stamp_file}"
+    did+=("installed ${requirements} into ${dir##*/} ($(elapsed "${start}")s)")
+}
+
+ensure_venv "${VENV}" "${PY}" requirements-dev.txt
+
+# The oldest supported core (scripts/test.sh's "2.16" steps, bench on 2.16): ansible-core 2.16 runs its controller
+# on Python 3.10-3.12. Python 3.11 first (the machine's, and what AAP's 2.16 execution environments run), else the
+# newest 3.10-3.12 found. MK_PYTHON_2_16 forces one.
+if [[ -n "${MK_PYTHON_2_16:-}" ]]; then
+    PY_216="${MK_PYTHON_2_16}"
+elif ! PY_216="$(pick_python 11 11)" && ! PY_216="$(pick_python 10 12)"; then
+    PY_216=""
+fi
+if [[ -n "${PY_216}" ]]; then
+    log "python for ansible-core 2.16: ${PY_216} ($("${PY_216}" -V 2>&1))"
+    ensure_venv "${VENV_2_16}" "${PY_216}" requirements-2.16.txt
+else
+    warn "no Python 3.10-3.12 found: no ${VENV_2_16##*/}, so the tests on ansible-core 2.16 cannot run (scripts/test.sh fails them)."
 fi
 
 # ---- 4. sshd for the register sandbox ------------------------------------------------------------
@@ -123,6 +145,9 @@ mkdir -p "${TMP_DIR}"
 
 # ---- report ------------------------------------------------------------------------------------
 log "venv: ${VENV} ($("${VENV}/bin/python" -V 2>&1), $("${VENV}/bin/ansible" --version 2>/dev/null | head -n1))"
+if [[ -x "${VENV_2_16}/bin/ansible" ]]; then
+    log "venv: ${VENV_2_16} ($("${VENV_2_16}/bin/python" -V 2>&1), $("${VENV_2_16}/bin/ansible" --version 2>/dev/null | head -n1))"
+fi
 if ((${#did[@]} == 0)); then
     log "nothing to do: everything was already in place"
 else

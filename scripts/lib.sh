@@ -7,6 +7,9 @@
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${REPO_ROOT}/.venv"
+# The oldest supported ansible-core (requirements-2.16.txt), for scripts/test.sh's 2.16 steps and bench/.
+# shellcheck disable=SC2034 # used by the scripts that source this file
+VENV_2_16="${REPO_ROOT}/.venv-2.16"
 # shellcheck disable=SC2034 # used by the scripts that source this file
 TMP_DIR="${REPO_ROOT}/.tmp"
 

@@ -5,6 +5,9 @@
 #   content  the tarball holds no development junk (sandbox/, bench/, .venv, caches, archives)
 #   ansible-test-sanity  run inside the INSTALLED copy: it checks exactly the files users get
 #   ansible-doc  every documented plugin renders
+#   ee-introspect  ansible-builder introspect of the INSTALLED copy = requirements.txt + bindep.txt
+#   docs-lint  the docs site's guides are generated from docs/*.md and current; antsibull-docs
+#              lint-collection-docs --plugin-docs, strict (every reference resolves, no unknown collection)
 #   ansible-lint  production profile, from the repo root
 #   changelog-lint  antsibull-changelog lint
 # Every step prints one PASS/FAIL/SKIP line; the exit status is non-zero when any step failed.
@@ -146,6 +149,23 @@ ansible_doc() {
     return "${rc}"
 }
 
+# What an execution environment gets for this collection: ansible-builder reads meta/execution-environment.yml of
+# the installed copy (a tarball that lost it, or its files, fails here).
+ee_introspect() {
+    local out="${TMP_DIR}/ee-introspect"
+    rm -rf "${out}" && mkdir -p "${out}"
+    ansible-builder introspect --write-pip "${out}/requirements.txt" --write-bindep "${out}/bindep.txt" "${COLLECTIONS}"
+    python scripts/check_ee_dependencies.py "${out}/requirements.txt" "${out}/bindep.txt" requirements.txt bindep.txt
+}
+
+# antsibull-docs lints the repository (it needs galaxy.yml; it copies the collection into a tree of its own) with
+# the installed copy's neighbours on ANSIBLE_COLLECTIONS_PATH for the references to ansible.builtin.
+docs_lint() {
+    python scripts/docsite.py --check
+    antsibull-docs lint-collection-docs --plugin-docs --validate-collection-refs all \
+        --disallow-unknown-collection-refs --check-extra-docs-refs .
+}
+
 ansible_lint() {
     # offline (also in .ansible-lint): no galaxy/GitHub lookups, which cannot work here.
     ansible-lint --offline
@@ -160,14 +180,16 @@ if run_step build build; then
         run_step content content || failed=1
         run_step ansible-test-sanity ansible_test_sanity || failed=1
         run_step ansible-doc ansible_doc || failed=1
+        run_step ee-introspect ee_introspect || failed=1
     else
         failed=1
-        for s in content ansible-test-sanity ansible-doc; do skip_step "$s" "install failed"; done
+        for s in content ansible-test-sanity ansible-doc ee-introspect; do skip_step "$s" "install failed"; done
     fi
 else
     failed=1
-    for s in install content ansible-test-sanity ansible-doc; do skip_step "$s" "build failed"; done
+    for s in install content ansible-test-sanity ansible-doc ee-introspect; do skip_step "$s" "build failed"; done
 fi
+run_step docs-lint docs_lint || failed=1
 run_step ansible-lint ansible_lint || failed=1
 run_step changelog-lint changelog_lint || failed=1
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # THE test command (README, .ci/run):
-#   bash scripts/test.sh            bootstrap, static gates (scripts/sanity.sh), then pytest
-#   bash scripts/test.sh --quick    bootstrap, then pytest (no build/sanity/lint), for developers
+#   bash scripts/test.sh            bootstrap, static gates (scripts/sanity.sh), the tests on ansible-core 2.16
+#                                   (units + the core-sensitive integration tests, from the installed tarball),
+#                                   then pytest on the newest core
+#   bash scripts/test.sh --quick    bootstrap, then pytest on the newest core (no gates, no 2.16), for developers
+#   bash scripts/test.sh --quick --with-2.16    the same plus the 2.16 steps
 #   bash scripts/test.sh [--quick] -- <pytest args>    e.g. -- -k lifecycle, or -- tests/unit/x.py
 # Every step runs even after a failure. The step table is printed BEFORE pytest, so pytest's own summary
 # line ("N passed in Xs") is the last line of the output, which is what CI reads. The exit status is the
@@ -12,17 +15,20 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "${REPO_ROOT}"
 
 quick=0
+with_216_flag=0
 pytest_args=()
 while (($#)); do
     case "$1" in
         --quick) quick=1 ;;
+        --with-2.16) with_216_flag=1 ;;
         --) shift; pytest_args=("$@"); break ;;
-        -h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
         *) echo "unknown option: $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
 done
 
+with_216=$((!quick || with_216_flag))
 mkdir -p "${TMP_DIR}"
 export MK_STEP_LOG="${TMP_DIR}/test-steps.tsv"
 : >"${MK_STEP_LOG}"
@@ -50,6 +56,62 @@ else
     bash scripts/sanity.sh || worst=1
 fi
 
+# ---- ansible-core 2.16, the oldest supported core -------------------------------------------------------
+# Its own venv (.venv-2.16, Python 3.11), the collection built and installed with 2.16's ansible-galaxy into
+# .tmp/collections-2.16 (not the working tree's symlink): the unit tests run inside the installed copy, the
+# integration tests below point the harness at it (MK_COLLECTIONS_PATH) and at 2.16's ansible-playbook. Which
+# integration tests run here, and why: DEVELOPERS.md, "Two cores".
+CORE_216_INTEGRATION=(
+    tests/integration/test_harness.py                # the harness's callback: result objects
+    tests/integration/test_report_matches_recap.py   # the drift report's callback and modulkassa-plan
+    tests/integration/test_execution_node.py         # ansible-runner transmit | worker | process, slicing
+    tests/integration/test_chain_repo.py             # import_playbook of collection playbooks, ansible.cfg
+    tests/integration/test_retail_points.py          # action plugins: arguments (plain_arguments), check/diff
+    tests/integration/test_bad_input.py              # argument typing and validation, YAML errors
+    tests/integration/test_fleet.py                  # templating of hostvars (fleet_validate), roles, module_defaults
+    tests/integration/test_registers.py              # the connection API (raw exec, stdin), -vvvv display
+    tests/integration/test_cabinet_inventory.py      # the inventory plugin: options, cache, unsafe strings
+)
+COLLECTIONS_216="${TMP_DIR}/collections-2.16"
+INSTALLED_216="${COLLECTIONS_216}/ansible_collections/modulkassa/pos"
+
+core_216_install() {
+    local dist="${TMP_DIR}/dist-2.16"
+    [[ -x "${VENV_2_16}/bin/ansible-galaxy" ]] || { echo "no ${VENV_2_16}: bash scripts/bootstrap.sh (needs Python 3.10-3.12)" >&2; return 1; }
+    rm -rf "${dist}" "${COLLECTIONS_216}"
+    "${VENV_2_16}/bin/ansible-galaxy" collection build --force --output-path "${dist}" .
+    "${VENV_2_16}/bin/ansible-galaxy" collection install --force --no-deps -p "${COLLECTIONS_216}" "${dist}"/modulkassa-pos-*.tar.gz
+    [[ -f "${INSTALLED_216}/MANIFEST.json" ]]
+}
+
+core_216_units() {
+    # Inside the installed copy: the tests import ansible_collections.modulkassa.pos from it (PYTHONPATH).
+    (cd "${INSTALLED_216}" && PYTHONPATH="${COLLECTIONS_216}" HYPOTHESIS_STORAGE_DIRECTORY="${TMP_DIR}/hypothesis-2.16" \
+        "${VENV_2_16}/bin/python" -m pytest -p no:cacheprovider -q -n "${workers}" tests/unit)
+}
+
+core_216_integration() {
+    PATH="${VENV_2_16}/bin:${PATH}" VIRTUAL_ENV="${VENV_2_16}" MK_COLLECTIONS_PATH="${COLLECTIONS_216}" \
+        MK_ANSIBLE_PLAYBOOK="${VENV_2_16}/bin/ansible-playbook" HYPOTHESIS_STORAGE_DIRECTORY="${TMP_DIR}/hypothesis-2.16" \
+        "${VENV_2_16}/bin/python" -m pytest -p no:cacheprovider -q -n "${workers}" --dist loadgroup "${CORE_216_INTEGRATION[@]}"
+}
+
+# Two cores on CI; more workers only add start-up cost.
+workers="$(nproc 2>/dev/null || echo 1)"
+((workers > 2)) && workers=2
+
+if ((with_216)); then
+    if run_step 2.16-install core_216_install; then
+        run_step 2.16-units core_216_units || worst=1
+        run_step 2.16-integration core_216_integration || worst=1
+    else
+        worst=1
+        for s in 2.16-units 2.16-integration; do skip_step "$s" "2.16-install failed"; done
+    fi
+else
+    skip_step 2.16 "--quick (add --with-2.16)"
+fi
+
 # pytest: only the test trees that exist (a missing path is a usage error for pytest). When the pytest
 # arguments name a test path themselves ("-- tests/unit/x.py::test_y"), run just that.
 paths=()
@@ -62,10 +124,7 @@ if ((!user_paths)); then
         [[ -d "$d" ]] && paths+=("$d")
     done
 fi
-# Two cores on CI; more workers only add start-up cost. --dist loadgroup keeps xdist_group-marked
-# tests (sharing one emulator or sshd) on the same worker.
-workers="$(nproc 2>/dev/null || echo 1)"
-((workers > 2)) && workers=2
+# --dist loadgroup keeps xdist_group-marked tests (sharing one emulator or sshd) on the same worker.
 # Hypothesis keeps its example database in ./.hypothesis by default: keep it out of the repo (and tarball).
 export HYPOTHESIS_STORAGE_DIRECTORY="${TMP_DIR}/hypothesis"
 

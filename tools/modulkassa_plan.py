@@ -26,7 +26,8 @@ modulkassa.pos.drift_report callback enabled, then exits like `terraform plan -d
 
   0  no drift: the run succeeded and nothing would change (or, without --check, changed)
   2  drift: the run succeeded and something would change (or changed)
-  1  error: a task failed, a host was unreachable, ansible-playbook itself failed, or no report was written
+  1  error: a task failed, a host was unreachable, ansible-playbook itself failed, no report was written,
+     or the report disagrees with the play recap (a recap with changes never gives 0)
 
 The arguments after the wrapper's own options go to ansible-playbook unchanged (-i, -e, --check, --diff,
 --limit, ...). A first argument that is not an option is the playbook.
@@ -151,6 +152,28 @@ def read_report(path):
     return report if isinstance(report, dict) and report.get("status") in STATUS_EXIT else None
 
 
+def recap_contradiction(report):
+    """Why the report's verdict cannot be right given the play recap it carries, or None.
+
+    The report's ``hosts`` are ansible-core's own statistics (the PLAY RECAP), copied by the callback at the end of
+    the run; its verdict is built from the task results the callback was handed. A callback that missed results
+    (older cores turn an exception in a callback into a warning and carry on) would say "no drift" while changes
+    are pending. Whatever the report says: a recap with changes never exits 0, one with failed tasks or
+    unreachable hosts never anything but 1.
+    """
+    hosts = report.get("hosts")
+    if not isinstance(hosts, dict):
+        return "the report carries no play recap"
+    totals = dict((key, sum(int((counts or {}).get(key) or 0) for counts in hosts.values() if isinstance(counts, dict)))
+                  for key in ("changed", "failures", "unreachable"))
+    if report["status"] != "error" and (totals["failures"] or totals["unreachable"]):
+        return "the play recap counts %d failed task(s) and %d unreachable host(s)" % (
+            totals["failures"], totals["unreachable"])
+    if report["status"] == "no_drift" and totals["changed"]:
+        return "the play recap counts %d changed task(s)" % totals["changed"]
+    return None
+
+
 def describe(report):
     summary = report.get("summary") or {}
     if report["status"] == "error":
@@ -212,6 +235,10 @@ def main(argv=None, environ=None):
         return EXIT_ERROR
     code = STATUS_EXIT[report["status"]]
     text = describe(report)
+    contradiction = recap_contradiction(report)
+    if contradiction:
+        code, text = EXIT_ERROR, ("error: the drift report says %s, but %s: it missed task results (see the run's "
+                                  "warnings)" % (report["status"].replace("_", " "), contradiction))
     if rc != 0 and code != EXIT_ERROR:
         code, text = EXIT_ERROR, "error: ansible-playbook exited %d (%s)" % (rc, text)
     say("%s; exit %d" % (text, code))

@@ -114,6 +114,7 @@ from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import DriftCollector, SecretMasker, render_markdown
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._task_result import unpack_task_result
 
 
 def _write_atomically(path, text):
@@ -152,15 +153,15 @@ class CallbackModule(CallbackBase):
     def _record(self, result, status, ignored=False):
         if self._collector is None:
             return
-        task = result.task
+        task, host, data = unpack_task_result(result)
         check_mode = task.check_mode if isinstance(getattr(task, "check_mode", None), bool) else None
         self._collector.add(
-            host=result.host.get_name(),
+            host=host.get_name(),
             task=task.get_name(),
             # resolved_action is the FQCN that ran, also when the task used a short name or an alias
             action=getattr(task, "resolved_action", None) or task.action,
             status=status,
-            result=result.result,
+            result=data,
             check_mode=check_mode,
             ignored=ignored,
         )
@@ -175,7 +176,7 @@ class CallbackModule(CallbackBase):
         self._collector.play_check_modes = [play.check_mode for play in playbook.get_plays()]
 
     def v2_runner_on_ok(self, result):
-        self._record(result, "changed" if result.result.get("changed") else "ok")
+        self._record(result, "changed" if unpack_task_result(result)[2].get("changed") else "ok")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._record(result, "failed", ignored=ignore_errors)

@@ -82,7 +82,8 @@ extends_documentation_fragment:
   - ansible.builtin.inventory_cache
 notes:
   - One request per refresh, whatever the size of the account. With the cache on, a run within O(cache_timeout) makes
-    none; C(ansible-inventory --flush-cache) forces a refresh.
+    none; C(ansible-inventory --flush-cache) (ansible-core 2.19 and later; before, C(ansible-playbook --flush-cache))
+    forces a refresh.
   - A failed request (wrong password, cabinet down) fails the source with one message that names the request and the
     reason, never the password.
 seealso:
@@ -91,18 +92,19 @@ seealso:
 """
 
 EXAMPLES = r"""
-# prod.cabinet.yml - credentials from MODULKASSA_URL / MODULKASSA_LOGIN / MODULKASSA_PASSWORD
-plugin: modulkassa.pos.cabinet
-
-# ansible-inventory -i audit.cabinet.yml --graph modulkassa_points_unmanaged
-# lists the points that exist in the cabinet but not in the git data
----
-plugin: modulkassa.pos.cabinet
-declared_points_files:
-  - group_vars/all/retail_points.yml
-
-# An AWX inventory source: reachable registers, grouped by model and by legal entity (INN), cached for 10 minutes
----
+# Three source files (one YAML document each; the first two shown as comments).
+#
+# prod.cabinet.yml - credentials from MODULKASSA_URL / MODULKASSA_LOGIN / MODULKASSA_PASSWORD:
+#   plugin: modulkassa.pos.cabinet
+#
+# audit.cabinet.yml - `ansible-inventory -i audit.cabinet.yml --graph modulkassa_points_unmanaged` lists the points
+# that exist in the cabinet but not in the git data:
+#   plugin: modulkassa.pos.cabinet
+#   declared_points_files:
+#     - group_vars/all/retail_points.yml
+#
+# awx.cabinet.yml - an AWX inventory source: reachable registers, grouped by model and by legal entity (INN),
+# cached for 10 minutes:
 plugin: modulkassa.pos.cabinet
 ascii_group_names: true
 compose:

@@ -192,6 +192,7 @@ class DriftCollector(object):
         self.unreachable = []
         self.tasks = []  # one record per result of a collection plugin
         self.stats = {}
+        self.seen = {}  # host -> the kinds of result the callback was given: "changed", "failed", "unreachable", ...
 
     # -- input -----------------------------------------------------------------------------------------
 
@@ -199,6 +200,10 @@ class DriftCollector(object):
         """One task result as a callback sees it. ``status``: ok, changed, failed, skipped, unreachable."""
         result = dict(result or {})
         self.masker.learn(result)
+        seen = self.seen.setdefault(host, set())
+        seen.add(status)
+        if result.get("changed"):
+            seen.add("changed")  # a failed task may have changed something: the recap counts it as changed too
         if status == "unreachable":
             self.unreachable.append({"host": host, "task": task, "msg": _message_of(result)})
             if str(action or "") == COLLECTION_PREFIX + "register":
@@ -320,7 +325,30 @@ class DriftCollector(object):
             entry["error"] = _message_of(result)
 
     def set_stats(self, stats):
+        """The play recap (``{host: {ok, changed, failures, unreachable, ...}}``): ansible-core's own counts."""
         self.stats = dict(stats)
+
+    def recap_disagreements(self, field_changes, failures):
+        """What the play recap counts and this report did not see; each entry makes the report an error.
+
+        The recap comes from ansible-core's own statistics, not from the results this callback was handed. When
+        the two disagree the callback missed results (an exception in it, which ansible-core turns into a mere
+        warning, or a result shape it does not know), and a verdict built on what it saw could say "no drift"
+        while changes are pending: the worst answer an audit can give.
+        """
+        problems = []
+        for host in sorted(self.stats):
+            counts, seen = self.stats[host], self.seen.get(host, set())
+            for key, kind, what in (("changed", "changed", "changed"), ("failures", "failed", "failed"),
+                                    ("unreachable", "unreachable", "unreachable")):
+                if counts.get(key) and kind not in seen:
+                    problems.append("%s: the play recap counts %s=%d, but the report was given no %s result"
+                                    % (host, key, counts[key], what))
+        recap_changed = sum(counts.get("changed", 0) for counts in self.stats.values())
+        if not problems and recap_changed and not field_changes and not failures:
+            problems.append("the play recap counts %d changed task(s), but the report found no change to show"
+                            % recap_changed)
+        return problems
 
     # -- output ----------------------------------------------------------------------------------------
 
@@ -344,7 +372,8 @@ class DriftCollector(object):
         changed_other = [c for c in self.other_changes if c["changed"]]
         field_changes = (sum(len(p["changes"]) or 1 for p in points)
                          + sum(len(r["changes"]) or 1 for r in registers) + len(changed_other))
-        if failures or self.unreachable:
+        disagreements = self.recap_disagreements(field_changes, failures)
+        if failures or self.unreachable or disagreements:
             status, exit_code = "error", EXIT_ERROR
         elif field_changes:
             status, exit_code = "drift", EXIT_DRIFT
@@ -368,7 +397,9 @@ class DriftCollector(object):
                 "ignored_failures": len(self.failures) - len(failures),
                 "unreachable": len(self.unreachable),
                 "collection_tasks": len(self.tasks),
+                "recap_disagreements": len(disagreements),
             },
+            "recap_disagreements": disagreements,
             "retail_points": points,
             "registers": registers,
             "other_changes": self.other_changes,
@@ -436,7 +467,9 @@ def render_markdown(report, max_rows=200):
     summary = report["summary"]
     status = report["status"]
     lines = []
-    if status == "error":
+    if status == "error" and summary.get("recap_disagreements") and not (summary["failures"] or summary["unreachable"]):
+        title = "error: the report disagrees with the play recap"
+    elif status == "error":
         title = "errors: %d failed task(s), %d unreachable host(s)" % (summary["failures"], summary["unreachable"])
     elif status == "drift":
         counted = [(summary["retail_points"], "retail point(s)"), (summary["registers"], "register(s)"),
@@ -492,6 +525,14 @@ def render_markdown(report, max_rows=200):
     for change in diffs[:20]:
         lines.extend(["<details><summary>%s: %s</summary>" % (_md_text(change["host"]), _md_text(change["task"])),
                       "", "```diff", change["diff"].replace("```", "` ` `"), "```", "", "</details>", ""])
+
+    disagreements = report.get("recap_disagreements") or []
+    if disagreements:
+        lines.extend(["### The report disagrees with the play recap", "",
+                      "Some task results did not reach the report (see the run's warnings), so it cannot tell what "
+                      "would change: treat the run as failed.", ""])
+        lines.extend("* %s" % _md_text(problem) for problem in disagreements)
+        lines.append("")
 
     rows = ["| %s | %s | %s%s |" % (
         _md_text(f["host"]), _md_text(f["task"]), "(ignored) " if f.get("ignored") else "", _md_text(f["msg"]))

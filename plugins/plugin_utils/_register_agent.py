@@ -74,9 +74,19 @@ def _uses_become(action):
 
 
 def resolve_agent_path(action, agent_path, task_vars):
-    """The agent to run: the task's ``agent_path``, else the host's ``modulkassa_agent_path``, else the PATH's."""
-    # pylint: disable-next=protected-access
-    return action._templar.template(agent_path or task_vars.get("modulkassa_agent_path") or DEFAULT_AGENT_PATH)
+    """The agent to run: the task's ``agent_path``, else the host's ``modulkassa_agent_path``, else the PATH's.
+
+    Only the host variable is templated: ``task_vars`` hold it raw, while Ansible has already templated the task's
+    option. Templating that again would evaluate, on ansible-core before 2.19 (where the plugins get the option as a
+    plain string), a template that arrived as data (a registered result, a fact): code run on the controller.
+    """
+    if agent_path:
+        return agent_path
+    host_value = task_vars.get("modulkassa_agent_path")
+    if host_value:
+        # pylint: disable-next=protected-access
+        return action._templar.template(host_value)
+    return DEFAULT_AGENT_PATH
 
 
 def run_agent(action, agent_path, arguments, stdin=None, secrets=()):

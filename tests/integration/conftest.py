@@ -7,7 +7,8 @@
 No mocks. Fixtures:
 
 ``collection_root``  session: ``.tmp/it-collections-<worker>/ansible_collections/modulkassa/pos``, a
-                     symlink to the repository, so ``modulkassa.pos.*`` resolves from the working tree.
+                     symlink to the repository, so ``modulkassa.pos.*`` resolves from the working tree; or,
+                     with ``MK_COLLECTIONS_PATH`` set, the collection installed there (from the tarball).
 ``cabinet``          session (one emulator per xdist worker): ``python -m sandbox cabinet start --port 0``
                      on a private data dir, stopped at teardown. Knobs are restored after every test.
 ``run_playbook``     runs ansible-playbook and returns a :class:`PlaybookRun` with rc, stdout, stderr,
@@ -15,6 +16,13 @@ No mocks. Fixtures:
                      ``callback_plugins/test_results.py``, not from stdout).
 
 Everything a worker writes lives in its own directory (xdist worker id / tmp_path_factory), so ``pytest -n 2`` is safe.
+
+Two environment variables point the harness at another installation (scripts/test.sh's 2.16 steps use both):
+
+``MK_COLLECTIONS_PATH``   a collections directory holding ``ansible_collections/modulkassa/pos`` installed from
+                          the tarball (``ansible-galaxy collection install -p``): tested instead of the symlink.
+``MK_ANSIBLE_PLAYBOOK``   the ``ansible-playbook`` that ``run_playbook`` runs (default: this interpreter's
+                          ``python -m ansible.cli.playbook``).
 """
 
 from __future__ import annotations
@@ -65,9 +73,42 @@ def _worker_id() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "master")
 
 
+def installed_collections_path() -> Path | None:
+    """``MK_COLLECTIONS_PATH``: a collections directory with modulkassa.pos installed from the tarball, or None."""
+    value = os.environ.get("MK_COLLECTIONS_PATH")
+    return Path(value).resolve() if value else None
+
+
+def ansible_playbook_command() -> list:
+    """The command that starts ansible-playbook: ``MK_ANSIBLE_PLAYBOOK``, else this interpreter's."""
+    explicit = os.environ.get("MK_ANSIBLE_PLAYBOOK")
+    return [explicit] if explicit else [sys.executable, "-m", "ansible.cli.playbook"]
+
+
+def pytest_report_header(config):
+    """Which core and which copy of the collection this run tests: the 2.16 and the newest runs must say so."""
+    installed = installed_collections_path()
+    try:
+        version = subprocess.run(ansible_playbook_command() + ["--version"], capture_output=True, text=True,
+                                 timeout=60, check=False).stdout.splitlines()[0]
+    except (OSError, IndexError, subprocess.SubprocessError) as exc:
+        version = "ansible-playbook did not run: %s" % exc
+    return ["integration: %s (%s); modulkassa.pos from %s" % (
+        version, " ".join(ansible_playbook_command()),
+        "%s (installed)" % installed if installed else "the working tree (symlink)")]
+
+
 @pytest.fixture(scope="session")
 def collection_root() -> Path:
-    """``<collections path>/ansible_collections/modulkassa/pos`` -> the repository (a symlink)."""
+    """``<collections path>/ansible_collections/modulkassa/pos``: the installed copy named by
+    ``MK_COLLECTIONS_PATH``, else a symlink to the repository."""
+    installed = installed_collections_path()
+    if installed is not None:
+        root = installed / "ansible_collections" / "modulkassa" / "pos"
+        if root.is_symlink() or not (root / "MANIFEST.json").is_file():
+            pytest.fail("MK_COLLECTIONS_PATH=%s holds no installed modulkassa.pos (no %s/MANIFEST.json)" % (
+                installed, root), pytrace=False)
+        return root
     namespace_dir = REPO_ROOT / ".tmp" / ("it-collections-%s" % _worker_id()) / "ansible_collections" / "modulkassa"
     namespace_dir.mkdir(parents=True, exist_ok=True)
     link = namespace_dir / "pos"
@@ -359,7 +400,7 @@ def run_playbook(ansible_env, tmp_path):
             playbook_path.write_text(playbook, encoding="utf-8")
         results_path = workdir / "results.jsonl"
 
-        command = [sys.executable, "-m", "ansible.cli.playbook", str(playbook_path)]
+        command = ansible_playbook_command() + [str(playbook_path)]
         command += _write_inventory(inventory, workdir)
         if extra_vars:
             vars_path = workdir / "extra_vars.json"

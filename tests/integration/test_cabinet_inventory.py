@@ -18,9 +18,11 @@ import uuid
 
 import httpx
 import yaml
+from ansible.release import __version__ as ANSIBLE_CORE_VERSION  # the core whose ansible-inventory these tests run
 
 DEMO = ("demo@example.com", "demo-password-1")
 LIST_ROUTE = "GET /api/v1/retail-points"
+ANSIBLE_CORE = tuple(int(part) for part in ANSIBLE_CORE_VERSION.split(".")[:2])
 
 
 def _unwrap(value):
@@ -155,7 +157,14 @@ def test_the_cache_serves_the_second_run_without_a_request(cabinet, ansible_env,
     assert _unwrap(json.loads(second.stdout)) == _unwrap(json.loads(first.stdout))
     cached = "".join(p.read_text(encoding="utf-8") for p in cache_dir.iterdir())
     assert estate.ids["one"] in cached and estate.pending_code not in cached and "posLinkToken" not in cached
-    flushed = _inventory(ansible_env, tmp_path, config, env=_env(cabinet), args=("--list", "--flush-cache"))
+    if ANSIBLE_CORE >= (2, 19):
+        flushed = _inventory(ansible_env, tmp_path, config, env=_env(cabinet), args=("--list", "--flush-cache"))
+    else:  # ansible-inventory has no --flush-cache before 2.19; ansible-playbook's flushes the same inventory cache
+        (tmp_path / "noop.yml").write_text("- hosts: localhost\n  gather_facts: false\n  tasks: []\n", encoding="utf-8")
+        run_env = dict(ansible_env, **_env(cabinet))
+        flushed = subprocess.run([sys.executable, "-m", "ansible.cli.playbook", "-i", str(tmp_path / "estate.cabinet.yml"),
+                                  "--flush-cache", str(tmp_path / "noop.yml")], cwd=tmp_path, env=run_env,
+                                 capture_output=True, text=True, timeout=120, check=False)
     assert flushed.returncode == 0, flushed.stderr
     assert cabinet.counters(DEMO[0]).get(LIST_ROUTE) == 2
 
@@ -167,7 +176,10 @@ def test_a_wrong_password_is_one_clean_error_without_the_password(cabinet, ansib
                          env=_env(cabinet, password=password), args=("--list", "-vvvv"))
     output = process.stdout + process.stderr
     assert process.returncode != 0
-    assert "the cabinet refused the credentials" in output
-    assert "Traceback" not in output
+    assert "the cabinet refused the credentials" in " ".join(output.split())  # cores before 2.19 wrap warnings
+    if ANSIBLE_CORE >= (2, 19):
+        assert "Traceback" not in output
+    else:  # at -vvv and more, older cores print the traceback of a failed inventory source: ours, never a chained one
+        assert "During handling of the above exception" not in output and "The above exception" not in output
     assert password not in output
     assert cabinet.counters("<anonymous>").get(LIST_ROUTE) == 1, "a refused login is not retried"

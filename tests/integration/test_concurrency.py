@@ -48,7 +48,8 @@ def _declared(spec):
 def _finish(process):
     """rc and the per-task records of a background run (read from its results file)."""
     process.wait(timeout=300)
-    results = Path(process.args[3]).parent / "results.jsonl"
+    playbook = next(arg for arg in process.args if str(arg).endswith("playbook.yml"))  # in the run's own workdir
+    results = Path(playbook).parent / "results.jsonl"
     tasks = [json.loads(line) for line in results.read_text(encoding="utf-8").split("\n") if line]
     return process.returncode, [t for t in tasks if t.get("type") == "task"]
 

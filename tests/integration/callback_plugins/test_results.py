@@ -7,7 +7,10 @@
 Not part of the collection (tests/integration is build-ignored). The harness enables it with
 ANSIBLE_CALLBACK_PLUGINS=<this dir> and ANSIBLE_CALLBACKS_ENABLED=test_results, and names the output
 file in MK_TEST_RESULTS. Tests assert on these records instead of parsing the human stdout, which
-changes between ansible-core versions and with verbosity.
+changes between ansible-core versions and with verbosity. The result objects differ between cores too (public
+``task``/``host``/``result`` from 2.19, private ``_task``/``_host``/``_result`` before): they are read through the
+collection's own ``unpack_task_result`` (plugins/plugin_utils/_task_result.py, loaded by path), the one the drift
+report uses, so both work on every supported core.
 
 One JSON object per line, appended and flushed as events happen (a crashed run keeps what it did):
   {"type": "task", "play", "host", "task", "action", "status", "result"}
@@ -35,7 +38,23 @@ import json
 import os
 from collections.abc import Mapping
 
+import importlib.util
+
 from ansible.plugins.callback import CallbackBase
+
+
+def _load_unpack_task_result():
+    """The collection's accessor, loaded from its file: this callback also runs where the collection is not on the
+    collections path (Molecule's create step runs before the scenario links it)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "plugins", "plugin_utils",
+                        "_task_result.py")
+    spec = importlib.util.spec_from_file_location("_modulkassa_pos_task_result", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.unpack_task_result
+
+
+unpack_task_result = _load_unpack_task_result()
 
 
 def _jsonable(value):
@@ -68,14 +87,14 @@ class CallbackModule(CallbackBase):
             handle.write(line + "\n")
 
     def _task(self, result, status, ignored=False):
-        task = result.task
-        data = dict(result.result)
+        task, host, data = unpack_task_result(result)
+        data = dict(data)
         if status in ("failed", "skipped", "unreachable"):
             data.setdefault(status, True)
         self._write({
             "type": "task",
             "play": self._play,
-            "host": result.host.get_name(),
+            "host": host.get_name(),
             "task": task.get_name(),
             # resolved_action is the FQCN the task really ran (e.g. ansible.builtin.uri for "uri")
             "action": getattr(task, "resolved_action", None) or task.action,
@@ -88,7 +107,7 @@ class CallbackModule(CallbackBase):
         self._play = play.get_name()
 
     def v2_runner_on_ok(self, result):
-        self._task(result, "changed" if result.result.get("changed") else "ok")
+        self._task(result, "changed" if unpack_task_result(result)[2].get("changed") else "ok")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         self._task(result, "failed", ignored=ignore_errors)

@@ -204,3 +204,53 @@ def test_a_failed_bind_shows_the_failed_action_and_the_real_bindings_also_when_u
     assert entry["changes"] == failed_bind["changes"] and "connection lost" in entry["error"]
     markdown = render_markdown(report)
     assert "bind Shop 5<br>bind Shop 4 (failed)<br>unbind Shop 6 (not attempted)" in markdown, markdown
+
+
+def _recap(**hosts):
+    """``set_stats`` input as the callback builds it from ansible-core's statistics (the PLAY RECAP)."""
+    zero = dict.fromkeys(("ok", "changed", "failures", "unreachable", "skipped", "rescued", "ignored"), 0)
+    return dict((host, dict(zero, **counts)) for host, counts in hosts.items())
+
+
+def test_a_recap_with_changes_the_report_never_saw_is_an_error_not_no_drift():
+    # What ansible-core 2.16-2.18 did to the 2.19-only callback: every result lost, the recap intact.
+    collector = _collector()
+    collector.set_stats(_recap(localhost={"ok": 1, "changed": 1}, reg01={"ok": 1}))
+    report = collector.report()
+    assert (report["status"], report["exit_code"]) == ("error", 1)
+    assert report["recap_disagreements"] == [
+        "localhost: the play recap counts changed=1, but the report was given no changed result"]
+    markdown = render_markdown(report)
+    assert "the report disagrees with the play recap" in markdown and "no drift" not in markdown
+
+
+def test_recap_failures_and_unreachable_hosts_must_have_reached_the_report():
+    collector = _collector()
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "ok",
+                  {"changed": False, "results": [POINTS_RESULT["results"][1]]})
+    collector.set_stats(_recap(localhost={"ok": 1}, reg01={"failures": 1}, reg02={"unreachable": 1}))
+    report = collector.report()
+    assert report["status"] == "error" and report["summary"]["recap_disagreements"] == 2
+    assert [p.split(":")[0] for p in report["recap_disagreements"]] == ["reg01", "reg02"]
+
+
+def test_a_changed_result_that_shows_no_change_disagrees_with_the_recap():
+    collector = _collector()  # a register result claiming changed without saying what: nothing to report
+    collector.add("reg01", "bind", "modulkassa.pos.register", "changed", {"changed": True, "changes": {}, "actions": []})
+    collector.set_stats(_recap(reg01={"ok": 1, "changed": 1}))
+    report = collector.report()
+    assert report["status"] == "error"
+    assert report["recap_disagreements"] == ["the play recap counts 1 changed task(s), but the report found no change to show"]
+
+
+def test_a_report_that_saw_what_the_recap_counts_keeps_its_verdict():
+    collector = _collector()
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "changed", POINTS_RESULT, check_mode=True)
+    collector.add("reg01", "bind", "modulkassa.pos.register", "failed", {"changed": True, "msg": "x"}, ignored=True)
+    collector.set_stats(_recap(localhost={"ok": 1, "changed": 1}, reg01={"ok": 1, "changed": 1, "ignored": 1}))
+    report = collector.report()
+    assert (report["status"], report["recap_disagreements"]) == ("drift", [])
+    quiet = _collector()
+    quiet.add("localhost", "points", "modulkassa.pos.retail_points", "ok", {"changed": False, "results": []})
+    quiet.set_stats(_recap(localhost={"ok": 1}))
+    assert quiet.report()["status"] == "no_drift"

@@ -10,7 +10,13 @@ import json
 
 import pytest
 
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import AgentError, agent_status, run_agent
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import (
+    DEFAULT_AGENT_PATH,
+    AgentError,
+    agent_status,
+    resolve_agent_path,
+    run_agent,
+)
 
 STATUS = {"serial": "SN-REG01", "model": "MSPOS-K", "appVersion": "1.0.0", "synced": True, "bindings": []}
 
@@ -69,3 +75,28 @@ def test_the_code_travels_on_stdin_and_is_redacted_from_errors():
     assert action.calls[0]["in_data"] == b"12345678"
     assert "12345678" not in action.calls[0]["cmd"]
     assert "12345678" not in str(caught.value)
+
+
+class RecordingTemplar(object):
+    def __init__(self):
+        self.templated = []
+
+    def template(self, value):
+        self.templated.append(value)
+        return "rendered:%s" % value
+
+
+def test_the_agent_path_option_is_not_templated_twice():
+    """Ansible templated the option already; before 2.19 the plugin gets it as a plain string (its "unsafe" mark is
+    gone), so templating it again would run a template that came in as data, e.g. from a registered result."""
+    action = StubAction()
+    action._templar = RecordingTemplar()
+    assert resolve_agent_path(action, "{{ lookup('pipe', 'id') }}", {}) == "{{ lookup('pipe', 'id') }}"
+    assert action._templar.templated == []
+
+
+def test_the_host_variable_is_templated_and_the_default_is_the_path():
+    action = StubAction()
+    action._templar = RecordingTemplar()
+    assert resolve_agent_path(action, None, {"modulkassa_agent_path": "{{ base }}/agent"}) == "rendered:{{ base }}/agent"
+    assert resolve_agent_path(action, None, {}) == DEFAULT_AGENT_PATH
