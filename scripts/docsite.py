@@ -28,7 +28,11 @@ DOCS = os.path.join(REPO_ROOT, "docs")
 RST_DIR = os.path.join(DOCS, "docsite", "rst")
 EXTRA_DOCS = os.path.join(DOCS, "docsite", "extra-docs.yml")
 LABEL = "ansible_collections.modulkassa.pos.docsite.%s"
-LINK_RE = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+)\)")
+LINK_RE = re.compile(r"(?<!!)\[([^\[\]]+)\]\(([^)\s]+)\)")
+# Code is never a link: fenced blocks and `code spans` are skipped when links are rewritten (one scan, so a code
+# span inside a link's text stays part of the link).
+TOKEN_RE = re.compile(r"(?P<fence>^```.*?^```[^\n]*$)|(?P<link>%s)|(?P<code>`[^`\n]*`)" % LINK_RE.pattern,
+                      re.MULTILINE | re.DOTALL)
 
 
 def guides():
@@ -56,7 +60,12 @@ def _rewrite_links(markdown, listed, repository):
         url = "%s/%s/main/%s%s" % (repository, kind, resolved, "#" + anchor if anchor else "")
         return "[%s](%s)" % (text, url)
 
-    return LINK_RE.sub(replace, markdown)
+    def token(match):
+        if match.group("link") is None:
+            return match.group(0)
+        return replace(LINK_RE.match(match.group("link")))
+
+    return TOKEN_RE.sub(token, markdown)
 
 
 def render(name, listed, repository):
