@@ -6,7 +6,7 @@
 
     bash bench/run_all.sh                 # the full run (about 30-45 minutes on 2 idle cores)
     bash bench/run_all.sh --quick         # smaller sizes, a smoke run of the machinery (about 5 minutes)
-    bash bench/run_all.sh --only points   # one case: points, registers or planning (comma-separated)
+    bash bench/run_all.sh --only points   # one case: points, registers, planning or cabinet_audit (comma-separated)
 
 Each case script sets up its own sandbox (emulator, register hosts) in a temporary directory and prints one
 JSON object per measured case; this collects them with the machine and the git commit they were measured on.
@@ -33,11 +33,13 @@ FULL = {
     "points": ["--points", "1000", "--latencies", "0,20", "--subset", "100", "--fit-small", "10", "--repeat", "3"],
     "registers": ["--counts", "20,50,100", "--repeat", "2"],
     "planning": ["--sizes", "1000,5000,10000"],
+    "cabinet_audit": ["--counts", "100,1000", "--ssh-registers", "100", "--repeat", "3"],
 }
 QUICK = {
     "points": ["--points", "200", "--latencies", "0,20", "--subset", "20", "--fit-small", "5", "--repeat", "1"],
     "registers": ["--counts", "5,10", "--repeat", "1", "--chain-points", "200"],
     "planning": ["--sizes", "1000,2000"],
+    "cabinet_audit": ["--counts", "20,100", "--ssh-registers", "10", "--repeat", "1"],
 }
 
 
@@ -49,7 +51,7 @@ def _git(*args):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes: check the machinery, not the targets")
-    parser.add_argument("--only", default="points,registers,planning")
+    parser.add_argument("--only", default="points,registers,planning,cabinet_audit")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else FULL
     started = datetime.datetime.now(datetime.timezone.utc)
