@@ -67,7 +67,7 @@ attributes:
   check_mode:
     support: full
     details:
-      - One list of the cabinet, no write. RV(changed) means some register would change.
+      - One list of the cabinet, no write. C(changed) means some register would change.
       - A declared point that does not exist yet (an earlier task of the check run would create it) gives a warning
         and is reported as a binding that would be made.
   diff_mode:

@@ -15,8 +15,8 @@ version_added: 0.1.0
 description:
   - Reads the fleet data from the inventory - the controller's C(modulkassa_points), C(modulkassa_points_purge),
     C(modulkassa_manual_registers) and C(modulkassa_code_file), and the C(modulkassa_register_points),
-    C(modulkassa_register_serial) and C(modulkassa_registers_via) of every host of the registers group - and checks it against the collection's JSON Schema (C(docs/fleet.schema.json)) and the
-    rules a schema cannot express.
+    C(modulkassa_register_serial) and C(modulkassa_registers_via) of every host of the registers group - and checks it
+    against the collection's JSON Schema (C(docs/fleet.schema.json)) and the rules a schema cannot express.
   - Reports every problem at once, each with the path of the offending field, for example
     C(modulkassa_points[3].inn) or C(hosts.reg07.modulkassa_register_points[1]).
   - "The rules: wrong types; unknown keys in a point or a register without SSH; misspelt fleet variables (within two

@@ -32,8 +32,9 @@ def point(point_id, name, serial=None):
 CABINET = [point(ID_A, "A", "SN-1"), point(ID_B, "B", "SN-1"), point(ID_C, "C", "SN-9"), point(ID_D, "D")]
 
 
-def audit(references, serial="SN-1", exclusive=True, check_mode=True, points=CABINET):
-    return audit_register(CabinetView(points), RegisterData("reg", serial, references), exclusive, check_mode)
+def audit(references, serial="SN-1", exclusive=True, check_mode=True, points=None):
+    view = CabinetView(CABINET if points is None else points)
+    return audit_register(view, RegisterData("reg", serial, references), exclusive, check_mode)
 
 
 def test_the_cabinet_view_is_the_agent_view_the_planner_gets():

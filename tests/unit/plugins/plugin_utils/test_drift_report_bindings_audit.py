@@ -35,9 +35,10 @@ def _report(*results):
 
 def test_one_audit_result_gives_the_rows_of_the_ssh_audit():
     from_cabinet = _report(("reg01", "modulkassa.pos.bindings_audit", "changed", AUDIT_RESULT))
-    over_ssh = _report(("reg01", "modulkassa.pos.register", "ok", {"serial": "SN-REG01", "changes": {}, "actions": []}),
-                       ("reg02", "modulkassa.pos.register", "changed", {"serial": "SN-REG02", "changes": CHANGES,
-                                                                       "actions": [REBIND]}))
+    unchanged = {"serial": "SN-REG01", "changes": {}, "actions": []}
+    drifted = {"serial": "SN-REG02", "changes": CHANGES, "actions": [REBIND]}
+    over_ssh = _report(("reg01", "modulkassa.pos.register", "ok", unchanged),
+                       ("reg02", "modulkassa.pos.register", "changed", drifted))
     assert (from_cabinet["status"], from_cabinet["exit_code"], from_cabinet["mode"]) == ("drift", 2, "check")
     declared = [r for r in from_cabinet["registers"] if r.get("declared") is not False]
     assert [(r["host"], r["serial"], r["changes"], r["actions"]) for r in declared] == \
@@ -68,10 +69,10 @@ def test_serial_batches_audit_an_undeclared_register_once_each_but_it_is_one_row
 
 
 def test_a_refused_apply_is_an_error_without_rows():
-    refused = {"failed": True, "msg": "1 register(s) audited from the cabinet differ from the data (reg02), and binding "
-                                      "needs SSH", "registers": [
-                   {"host": "reg02", "serial": "SN-REG02", "declared": True, "changed": False, "failed": True,
-                    "changes": {}, "actions": [], "needed_actions": [REBIND], "msg": "binding needs SSH"}]}
+    entry = {"host": "reg02", "serial": "SN-REG02", "declared": True, "changed": False, "failed": True,
+             "changes": {}, "actions": [], "needed_actions": [REBIND], "msg": "binding needs SSH"}
+    refused = {"failed": True, "registers": [entry],
+               "msg": "1 register(s) audited from the cabinet differ from the data (reg02), and binding needs SSH"}
     collector = DriftCollector(SecretMasker())
     collector.add("reg01", "audit", "modulkassa.pos.bindings_audit", "failed", refused, check_mode=False)
     report = collector.report()

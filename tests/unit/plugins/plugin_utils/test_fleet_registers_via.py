@@ -49,8 +49,8 @@ def test_via_cabinet_needs_a_serial_wherever_via_is_set():
 def test_two_registers_with_one_serial_is_an_error_in_either_mode():
     document = _fleet(reg01={"modulkassa_register_points": ["Moscow 1"], "modulkassa_register_serial": "SN-7"},
                       reg02={"modulkassa_register_points": ["Kazan 5"], "modulkassa_register_serial": "SN-7"})
-    assert _errors(document) == [("hosts.reg02.modulkassa_register_serial: 'SN-7' is also the serial of hosts.reg01: a serial "
-                         "names one register")]
+    assert _errors(document) == [
+        "hosts.reg02.modulkassa_register_serial: 'SN-7' is also the serial of hosts.reg01: a serial names one register"]
 
 
 def test_bad_values_are_named_by_path():
