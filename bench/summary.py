@@ -22,7 +22,7 @@ def _methods(run):
 
 def _rows(cases):
     """(section, header, rows) per table."""
-    points, registers, planning, export = [], [], [], []
+    points, registers, planning, export, cabinet_audit = [], [], [], [], []
     for case in cases:
         kind = case.get("case")
         if kind == "points":
@@ -52,6 +52,17 @@ def _rows(cases):
                                   "%d/%d" % (naive["ssh_execs"], naive["ssh_execs_per_host_max"]),
                                   naive["api_by_route"].get("GET /api/v1/retail-points", 0), _methods(naive),
                                   "%.0f" % naive["peak_rss_mb"]])
+        elif kind == "cabinet_audit":
+            runs = case["runs"]
+            ssh = runs["ssh_audit"]
+            for name in ["ssh_audit", "cabinet_audit_same_hosts"] + ["%s_%d" % (kind, count) for count in case["counts"]
+                                                                     for kind in ("cabinet_audit", "task_only", "floor")
+                                                                     if "%s_%d" % (kind, count) in runs]:
+                run = runs[name]
+                cabinet_audit.append([name, "%.2f" % run["wall_s"], "%.2f" % run["controller_cpu_s"],
+                                      "%sx" % round(ssh["wall_s"] / run["wall_s"], 2), _methods(run),
+                                      "%d/%d" % (run["ssh_execs"], run["ssh_execs_per_host_max"]),
+                                      sum(1 for n in run["changed"].values() if n), "%.0f" % run["peak_rss_mb"]])
         elif kind == "planning":
             planner, audit = case["in_process"], case["module_audit_noop"]
             creates, as_vars = case["module_plan_all_creates"], case.get("module_audit_noop_points_as_variables") or {}
@@ -70,6 +81,9 @@ def _rows(cases):
         ("Registers (case 2): ours vs ansible.builtin.ping over the same hosts",
          ["phase", "registers", "ours s", "ping s", "ours/ping", "CPU ours/ping", "SSH execs total/per host max",
           "cabinet lists", "ours API", "ours RSS MB"], registers),
+        ("Audit from the cabinet (case 4): playbooks/registers.yml in check mode, SSH vs cabinet, and the floor",
+         ["run", "wall s", "controller CPU s", "SSH audit / this", "API", "SSH execs total/per host max",
+          "hosts changed", "RSS MB"], cabinet_audit),
         ("Planning (case 3): in-process planner and the module in check mode",
          ["points", "planner s", "planner RSS MB", "audit s (points_file)", "audit RSS MB", "audit API",
           "plan all creates s", "creates RSS MB", "audit s (as variables)", "as variables RSS MB"], planning),
@@ -92,7 +106,7 @@ def targets(cases):
     found = []
     for case in cases:
         label = "%s/%s" % (case.get("case"), case.get("phase", ""))
-        size = case.get("points") if case.get("case") != "registers" else case.get("registers")
+        size = case.get("points") if case.get("case") not in ("registers", "cabinet_audit") else case.get("registers")
         for target in case.get("targets", []):
             found.append((label.rstrip("/"), size, case.get("latency_ms"), target))
     return found

@@ -45,7 +45,14 @@ CONTROLLER_VARIABLES = (POINTS_VAR, PURGE_VAR, MANUAL_REGISTERS_VAR, CODE_FILE_V
 
 # Variables read per register host (host_vars, or the vars of the register's groups).
 REGISTER_POINTS_VAR = "modulkassa_register_points"
-REGISTER_VARIABLES = (REGISTER_POINTS_VAR,)
+REGISTER_SERIAL_VAR = "modulkassa_register_serial"
+REGISTERS_VIA_VAR = "modulkassa_registers_via"
+REGISTER_VARIABLES = (REGISTER_POINTS_VAR, REGISTER_SERIAL_VAR, REGISTERS_VIA_VAR)
+# Register variables that may also be set for the whole fleet (group_vars/all, extra vars): the controller then
+# sees them too, they are validated once at the top of the document and are every register's default.
+FLEET_WIDE_REGISTER_VARIABLES = (REGISTERS_VIA_VAR,)
+# How the bindings of a register are read: over SSH from its agent (the default), or from the cabinet alone.
+REGISTERS_VIA_CHOICES = ("ssh", "cabinet")
 
 # modulkassa_* variables that are not fleet data but are known, so that the typo check leaves them alone:
 # connection settings for module_defaults, the agent's path, the sandbox's generated serials.
@@ -56,7 +63,6 @@ OTHER_KNOWN_VARIABLES = (
     "modulkassa_ca_path",
     "modulkassa_validate_certs",
     "modulkassa_agent_path",
-    "modulkassa_register_serial",
 )
 
 POINT_KEYS = ("name", "id", "state", "address", "phone", "inn", "kpp", "tax_mode", "vat", "vat_tag",
@@ -64,6 +70,15 @@ POINT_KEYS = ("name", "id", "state", "address", "phone", "inn", "kpp", "tax_mode
 MANUAL_REGISTER_KEYS = ("name", "retail_points", "description")
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+
+_REGISTERS_VIA = {
+    "enum": list(REGISTERS_VIA_CHOICES),
+    "description": (
+        "How the bindings of a register are audited: ssh (the default) reads them from the register's agent and can "
+        "bind; cabinet reads them from the cabinet alone (an active point's kkmInfo.serialNumber), needs no SSH and "
+        "only audits. Needs modulkassa_register_serial."
+    ),
+}
 
 _POINT_REFERENCE = {
     "type": "string",
@@ -135,6 +150,8 @@ FLEET_SCHEMA = {
             "minimum": 1,
             "maximum": 64,
         },
+        REGISTERS_VIA_VAR: dict(_REGISTERS_VIA, description="Every register's default (group_vars/all or extra vars). "
+                                + _REGISTERS_VIA["description"]),
         "hosts": {
             "description": "The register hosts (the inventory group 'registers'), by inventory name.",
             "type": "object",
@@ -189,6 +206,16 @@ FLEET_SCHEMA = {
                     "type": "array",
                     "items": _POINT_REFERENCE,
                 },
+                REGISTER_SERIAL_VAR: {
+                    "description": (
+                        "The register's serial number as the cabinet shows it (kkmInfo.serialNumber of the points it "
+                        "holds); unique. Required when the register is audited from the cabinet."
+                    ),
+                    "type": "string",
+                    "pattern": "^\\S(.*\\S)?$",
+                    "x-error": "must be a serial number without leading or trailing blanks",
+                },
+                REGISTERS_VIA_VAR: _REGISTERS_VIA,
             },
         },
         "manual_register": {

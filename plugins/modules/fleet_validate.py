@@ -14,9 +14,9 @@ short_description: Check a chain's fleet data (retail points, registers and thei
 version_added: 0.1.0
 description:
   - Reads the fleet data from the inventory - the controller's C(modulkassa_points), C(modulkassa_points_purge),
-    C(modulkassa_manual_registers) and C(modulkassa_code_file), and the C(modulkassa_register_points) of every host
-    of the registers group - and checks it against the collection's JSON Schema (C(docs/fleet.schema.json)) and the
-    rules a schema cannot express.
+    C(modulkassa_manual_registers) and C(modulkassa_code_file), and the C(modulkassa_register_points),
+    C(modulkassa_register_serial) and C(modulkassa_registers_via) of every host of the registers group - and checks it
+    against the collection's JSON Schema (C(docs/fleet.schema.json)) and the rules a schema cannot express.
   - Reports every problem at once, each with the path of the offending field, for example
     C(modulkassa_points[3].inn) or C(hosts.reg07.modulkassa_register_points[1]).
   - "The rules: wrong types; unknown keys in a point or a register without SSH; misspelt fleet variables (within two
@@ -25,7 +25,8 @@ description:
     that is not declared, or declared absent; a point claimed by two registers (they would take it from each other on
     every run); a register host without C(modulkassa_register_points); a register whose group overrides a controller
     variable (that value would never be applied); register variables on a host outside the registers group or on
-    the controller; registers without SSH without a C(modulkassa_code_file)."
+    the controller; registers without SSH without a C(modulkassa_code_file); a register audited from the cabinet
+    without a serial, and two registers with one serial."
   - Makes no request and needs no cabinet credentials, so a pull request can be checked anywhere
     (C(ansible-playbook -i inventories/prod modulkassa.pos.validate)). C(modulkassa.pos.site) runs it first.
   - Run it once, on the controller (a play on localhost); it reads the other hosts through C(hostvars).

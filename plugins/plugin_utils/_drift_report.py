@@ -248,6 +248,10 @@ class DriftCollector(object):
             self._retail_point(host, task, result)
         elif short == "register":
             self._register(host, task, result)
+        elif short == "bindings_audit":  # one result for the whole fleet: an entry per register, shaped like register's
+            for entry in result.get("registers") or []:
+                if isinstance(entry, dict):
+                    self._register(entry.get("host") or entry.get("serial"), task, entry)
         elif changed or (not ours and _diff_text(result.get("diff"))):
             self.other_changes.append({
                 "host": host, "task": task, "action": action, "changed": changed,
@@ -319,8 +323,11 @@ class DriftCollector(object):
         entry = self.registers.setdefault(host, {"host": host, "serial": result.get("serial"), "changes": {},
                                                  "actions": [], "tasks": []})
         entry["changes"].update(changes)
-        entry["actions"].extend(actions)
-        entry["tasks"].append(task)
+        entry["actions"].extend(a for a in actions if a not in entry["actions"])  # serial batches: one audit each
+        if result.get("declared") is False:  # bindings_audit: a register the inventory does not have
+            entry["declared"] = False
+        if task not in entry["tasks"]:
+            entry["tasks"].append(task)
         if result.get("failed") or result.get("unreachable"):
             entry["error"] = _message_of(result)
 
@@ -506,7 +513,8 @@ def render_markdown(report, max_rows=200):
         actions = "<br>".join(_action_text(a) for a in register.get("actions") or []) or "\u2014"
         for field, change in (register.get("changes") or {"(unknown)": {}}).items():
             rows.append("| %s | %s | %s | %s | %s | %s |" % (
-                _md_text(register["host"]), _md_value(register.get("serial")), _field(field),
+                _md_text(register["host"]) + (" (not in the inventory)" if register.get("declared") is False else ""),
+                _md_value(register.get("serial")), _field(field),
                 _md_value(change.get("before")), _md_value(change.get("after")), actions))
     _table(lines, "Registers (%d)" % len(report["registers"]),
            "| register | serial | field | %s | %s | actions |" % (now, then), "|---|---|---|---|---|---|", rows, max_rows)

@@ -41,12 +41,15 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema impor
     CODE_FILE_VAR,
     CONTROLLER_VARIABLES,
     FLEET_SCHEMA,
+    FLEET_WIDE_REGISTER_VARIABLES,
     MANUAL_REGISTERS_VAR,
     OTHER_KNOWN_VARIABLES,
     POINTS_VAR,
     PURGE_VAR,
     REGISTER_POINTS_VAR,
+    REGISTER_SERIAL_VAR,
     REGISTER_VARIABLES,
+    REGISTERS_VIA_VAR,
     UUID_PATTERN,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
@@ -445,6 +448,24 @@ def _manual_register_errors(document, references):
     return errors
 
 
+def _register_identity_errors(document, hosts):
+    """Serials: unique across the register hosts, and required where the bindings are read from the cabinet."""
+    errors, by_serial = [], {}
+    default_via = document.get(REGISTERS_VIA_VAR) or "ssh"
+    for host in sorted(hosts):
+        variables = hosts[host] if isinstance(hosts[host], dict) else {}
+        serial = variables.get(REGISTER_SERIAL_VAR)
+        if isinstance(serial, str) and serial.strip() == serial and serial:  # else the schema reported it
+            if serial in by_serial:
+                errors.append(FleetError(("hosts", host, REGISTER_SERIAL_VAR), "%r is also the serial of %s: a serial "
+                                         "names one register" % (serial, format_path(("hosts", by_serial[serial])))))
+            by_serial.setdefault(serial, host)
+        elif serial is None and variables.get(REGISTERS_VIA_VAR, default_via) == "cabinet":
+            errors.append(FleetError(("hosts", host, REGISTER_SERIAL_VAR), "is required when %s is cabinet: the cabinet "
+                                     "names the register holding a point only by its serial" % REGISTERS_VIA_VAR))
+    return errors
+
+
 # ---- the whole document ----------------------------------------------------------------------------------
 
 def _part(key):
@@ -515,6 +536,7 @@ def validate_fleet(document):
         refs = hosts[host].get(REGISTER_POINTS_VAR) if isinstance(hosts[host], dict) else None
         if isinstance(refs, list):
             errors.extend(references.check(("hosts", host, REGISTER_POINTS_VAR), refs))
+    errors.extend(_register_identity_errors(document, hosts))
     errors.extend(_manual_register_errors(document, references))
 
     # A variable left out for its size is not also "required" (or anything else): one message per field.
@@ -585,7 +607,7 @@ def validate_inventory(controller, registers, others=None):
         suggestion = misspelt_fleet_variable(name)
         if suggestion:
             errors.append(FleetError((name,), "unknown fleet variable (did you mean %r?)" % suggestion))
-        elif name in CONTROLLER_VARIABLES:
+        elif name in CONTROLLER_VARIABLES or name in FLEET_WIDE_REGISTER_VARIABLES:
             take((), name, controller[name], document)
         elif name in REGISTER_VARIABLES:
             errors.append(FleetError((name,), "is a register host's variable, but the controller sees it too (set in "
@@ -619,7 +641,8 @@ def validate_inventory(controller, registers, others=None):
     misplaced = {}
     for host in sorted(others or {}):
         for name in sorted(others[host]):
-            if name in REGISTER_VARIABLES and name not in controller:
+            # A serial alone also names the hosts of the cabinet inventory plugin, which are not fleet data.
+            if name in REGISTER_VARIABLES and name != REGISTER_SERIAL_VAR and name not in controller:
                 misplaced.setdefault(name, []).append(host)
     for name, seen_by in sorted(misplaced.items()):
         also = " (and %d more)" % (len(seen_by) - 1) if len(seen_by) > 1 else ""

@@ -118,13 +118,6 @@ def _comments(text):
     return " ".join(words)
 
 
-def _localhost_inventory(tmp_path):
-    path = tmp_path / "localhost.yml"
-    path.write_text(json.dumps({"all": {"hosts": {"localhost": {
-        "ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}), encoding="utf-8")
-    return path
-
-
 def _unwrap(value):
     """ansible-inventory's JSON marks !unsafe strings as {"__ansible_unsafe": ...}: the plain value."""
     if isinstance(value, dict):
@@ -147,15 +140,14 @@ def _inventory(ansible_env, dest):
 def _plan(ansible_env, cabinet, tmp_path, dest, playbook=None):
     """tools/modulkassa-plan over the exported inventory, as a pipeline runs it.
 
-    ``--limit localhost`` (with a localhost inventory beside the export): the exported registers have no SSH address
-    yet. SWITCH once ``modulkassa_registers_via: cabinet`` works: drop the limit and the extra inventory, so the
-    registers play audits them from the cabinet, and keep asserting exit 0 with zero writes.
+    The exported inventory as it is: its registers have no SSH address yet, and its ``modulkassa_registers_via:
+    cabinet`` makes the registers play audit them from the cabinet alone (no SSH connection).
     """
     report = tmp_path / ("report-%s" % uuid.uuid4().hex[:6])
     env = dict(ansible_env, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
                MK_TEST_RESULTS=str(tmp_path / "plan-results.jsonl"), **_env(cabinet))
     command = [str(PLAN), "--report-dir", str(report)] + ([str(playbook)] if playbook else [])
-    command += ["-i", str(dest), "-i", str(_localhost_inventory(tmp_path)), "--limit", "localhost"]
+    command += ["-i", str(dest)]
     done = subprocess.run(command, cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=600, check=False)
     return done, report
 

@@ -20,8 +20,8 @@ import yaml
 from ansible_collections.modulkassa.pos.plugins.module_utils import _version
 
 ACTION_PLUGINS = ["retail_point", "retail_points", "retail_point_info", "register", "register_info", "fleet_validate",
-                  "fleet_export"]
-CABINET_GROUP = ["retail_point", "retail_points", "retail_point_info", "register", "fleet_export"]
+                  "fleet_export", "bindings_audit"]
+CABINET_GROUP = ["retail_point", "retail_points", "retail_point_info", "register", "fleet_export", "bindings_audit"]
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 
