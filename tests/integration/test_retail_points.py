@@ -138,7 +138,7 @@ def test_a_name_spelt_differently_in_the_cabinet_is_that_point_not_a_near_duplic
     assert (before["name"], after["name"]) == ("%s  ТВЕРСКАЯ 1" % tag.upper(), declared[0]["name"])
 
     out = _result(run_playbook(_play([_points_task(declared)]), env=env), "points")
-    assert out["summary"] == {"create": 0, "update": 1, "delete": 0, "unchanged": 0, "absent": 0}
+    assert out["summary"] == {"create": 0, "update": 1, "delete": 0, "unchanged": 0, "absent": 0, "keep": 0}
     assert cabinet.counters(DEMO[0]).get("POST /api/v1/retail-points") is None
     with cabinet.api(*DEMO) as api:
         mine = [p for p in api.get("/api/v1/retail-points").json() if p["name"].upper().startswith(tag.upper())]
