@@ -262,8 +262,8 @@ def test_an_explicit_delete_the_cabinet_refuses_for_its_registration_says_why(ca
 def _inventory(tmp_path, fleet):
     inventory = tmp_path / "inventory"
     (inventory / "group_vars" / "all").mkdir(parents=True, exist_ok=True)
-    (inventory / "group_vars" / "all" / "retail_points.yml").write_text(yaml.safe_dump(fleet, allow_unicode=True),
-                                                                         encoding="utf-8")
+    text = yaml.safe_dump(fleet, allow_unicode=True)
+    (inventory / "group_vars" / "all" / "retail_points.yml").write_text(text, encoding="utf-8")
     return inventory
 
 

@@ -99,8 +99,8 @@ class FakeCabinet(object):
             if point_id not in self.points:
                 raise CabinetNotFound("gone", status=404)
             # The cabinet's rule, as the emulator applies it.
-            if self.points[point_id].get("registrationRequestStatus") not in (None, "NOT_EXISTS", "DRAFT", "ERROR",
-                                                                               "REGISTERED"):
+            status = self.points[point_id].get("registrationRequestStatus")
+            if status not in (None, "NOT_EXISTS", "DRAFT", "ERROR", "REGISTERED"):
                 raise CabinetConflict("DELETE /api/v1/retail-point/%s: conflict (409 retail-point-delete-forbidden)"
                                       % point_id, status=409, code="retail-point-delete-forbidden")
             del self.points[point_id]
@@ -374,9 +374,8 @@ def _by_id(changes):
 
 @pytest.mark.parametrize("check_mode", [True, False])
 def test_purge_keeps_a_point_active_on_a_register_and_says_why(check_mode):
-    cabinet = FakeCabinet([_active("a-1", "Old till"), _active("a-2", "Old kiosk", serial=None,
-                                                                 kkt_status="NOT_REGISTERED"),
-                           {"id": "s-1", "name": "Stray"}])
+    unnamed = _active("a-2", "Old kiosk", serial=None, kkt_status="NOT_REGISTERED")
+    cabinet = FakeCabinet([_active("a-1", "Old till"), unnamed, {"id": "s-1", "name": "Stray"}])
     changes, failed = converge(cabinet, [], purge=True, check_mode=check_mode, purge_max=-1)
     plan = _by_id(changes)
     assert (plan["a-1"].action, plan["a-2"].action, plan["s-1"].action) == ("keep", "keep", "delete")
