@@ -14,21 +14,16 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, check_expanded_size
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_plan import PointPlan
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
-    GUARD_EXCLUDED,
-    KEEP,
     PURGE_MAX_DEFAULT,
-    PurgeRefused,
-    apply_plan,
     check_purge_max,
     normalize_specs,
-    plan_points,
     purge_exclusions,
-    summary_of,
 )
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._argument_checks import locate_element_error, raw_type_error
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import points_diff
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import diff_entries
 
 # In a points_file mapping, the list is under the fleet data's variable name, so a group_vars file can be moved
 # out of the inventory as it is (docs/scale.md).
@@ -128,75 +123,25 @@ class ActionModule(CabinetActionBase):
         return normalize_specs(args["points"], "points")
 
     def execute(self, args, prepared, client, task_vars):
-        try:
-            changes = plan_points(prepared, client.list_points(), args["cabinet_login"], purge=args["purge"],
-                                  purge_exclude=args["purge_exclude"], purge_max=args["purge_max"])
-        except PurgeRefused as exc:
-            return self._refused(exc)
-        writes = [c for c in changes if c.changed]
+        plan = PointPlan.make(prepared, client.list_points(), args["cabinet_login"], purge=args["purge"],
+                              purge_exclude=args["purge_exclude"], purge_max=args["purge_max"])
+        self._apply(plan, client, args, task_vars)
+        result = plan.result()
+        if self.diff_mode:
+            # Rendering a YAML diff per changed point costs about 1 ms each: only when --diff asks for it.
+            result["diff"] = diff_entries(plan.diff_entries())
+        return result
+
+    def _apply(self, plan, client, args, task_vars):
+        if not plan.writes or self.check_mode:
+            plan.apply(client, check_mode=self.check_mode, concurrency=args["concurrency"])
+            return
 
         def describe(elapsed):
             # Counts only (read from the writer threads' outcomes): no point's data in a progress line.
-            finished = [c.outcome for c in writes if c.outcome in ("done", "failed", "not_attempted")]
+            finished = [c.outcome for c in plan.writes if c.outcome in ("done", "failed", "not_attempted")]
             return "retail_points: %d of %d writes done, %d failed (%.0f s)" % (
-                finished.count("done"), len(writes), finished.count("failed"), elapsed)
+                finished.count("done"), len(plan.writes), finished.count("failed"), elapsed)
 
-        if writes and not self.check_mode:
-            with self.progress(client, task_vars, describe):
-                failed = apply_plan(changes, client, check_mode=False, concurrency=args["concurrency"])
-        else:
-            failed = apply_plan(changes, client, check_mode=self.check_mode, concurrency=args["concurrency"])
-        not_attempted = [c for c in writes if c.outcome == "not_attempted"]
-        result = {
-            "changed": any(c.changed and c.outcome in ("done", "predicted") for c in changes),
-            "summary": summary_of(changes),
-            "results": [c.result() for c in changes],
-        }
-        notices = ["retail point %r: %s" % (c.name, notice) for c in changes for notice in c.notices]
-        guarded = _guarded_warning(changes)
-        if guarded:
-            notices.append(guarded)
-        if notices:
-            result["warnings"] = notices  # shown by Ansible; the drift report reads results[].notices and reason
-        if self.diff_mode:
-            # Rendering a YAML diff per changed point costs about 1 ms each: only when --diff asks for it.
-            result["diff"] = points_diff(changes)
-        if failed:
-            done = sum(1 for c in changes if c.outcome == "done")
-            result["failed"] = True
-            result["msg"] = "%d of %d writes failed (%d done, the rest unchanged): %s" % (
-                len(failed), len(writes), done, "; ".join("%s (%s): %s" % (c.name, c.action, c.error) for c in failed))
-        if not_attempted:
-            result["failed"] = True
-            reason = next((c.error for c in not_attempted if c.error), "the run stopped")
-            stop = "%d of %d writes not attempted: %s" % (len(not_attempted), len(writes), reason)
-            result["msg"] = "%s; %s" % (result["msg"], stop) if failed else stop
-        return result
-
-    def _refused(self, refusal):
-        """The failed result of a purge refused before any write: the message, and the plan that was refused (each
-        write ``not_attempted``), so the task's results and the drift report show what the purge would have done."""
-        for change in refusal.changes:
-            change.outcome = "not_attempted" if change.changed else "unchanged"
-        result = {
-            "failed": True,
-            "changed": False,
-            "msg": str(refusal),
-            "summary": summary_of(refusal.changes),
-            "results": [c.result() for c in refusal.changes],
-        }
-        if self.diff_mode:
-            result["diff"] = points_diff(refusal.changes)
-        return result
-
-
-def _guarded_warning(changes):
-    """One warning for the points the purge keeps because a register or the tax office holds them: points in use
-    that the list does not declare (declare them, or exclude them). Points kept only by purge_exclude are expected."""
-    held = [c for c in changes if c.action == KEEP and set(c.guards) - {GUARD_EXCLUDED}]
-    if not held:
-        return None
-    more = " and %d more" % (len(held) - 5) if len(held) > 5 else ""
-    return ("purge kept %d point(s) that the list does not declare, because a register or the tax office holds "
-            "them: %s%s (results[].reason says which); declare them, or name them in purge_exclude"
-            % (len(held), ", ".join(repr(c.name or c.id) for c in held[:5]), more))
+        with self.progress(client, task_vars, describe):
+            plan.apply(client, concurrency=args["concurrency"])

@@ -32,6 +32,7 @@ import hashlib
 import json
 import re
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import PointIndex
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     API_PATHS,
     MANAGED_FIELDS,
@@ -237,10 +238,7 @@ def export_fleet(points, login, inns=(), name_patterns=()):
     check_selection(inns, name_patterns)
     points = [p for p in points if isinstance(p, dict) and p.get("id") is not None]
     canonicals = [canonical_actual(p) for p in points]
-    counts = {}
-    for canonical in canonicals:
-        counts[canonical["name"]] = counts.get(canonical["name"], 0) + 1
-    shared = frozenset(name for name, count in counts.items() if count > 1)
+    shared = PointIndex(points).shared_names()  # names the planner would refuse as ambiguous
 
     exported, outside = [], []
     for point, canonical in zip(points, canonicals):
