@@ -11,6 +11,7 @@ Documented in docs/gitops.md.
 from __future__ import annotations
 
 import configparser
+import hashlib
 import json
 import os
 import shutil
@@ -18,7 +19,8 @@ import subprocess
 import sys
 
 USAGE = """\
-usage: modulkassa-plan [--playbook PLAYBOOK] [--report-dir DIR] [--] [ANSIBLE-PLAYBOOK ARGUMENTS...]
+usage: modulkassa-plan [--playbook PLAYBOOK] [--report-dir DIR] [--out PLAN.json | --apply PLAN.json
+                       [--record APPLIED.json]] [--since APPLIED.json] [--] [ANSIBLE-PLAYBOOK ARGUMENTS...]
        modulkassa-plan [PLAYBOOK] [ANSIBLE-PLAYBOOK ARGUMENTS...]
 
 Runs ansible-playbook (default playbook: modulkassa.pos.audit, the estate in check mode) with the
@@ -37,6 +39,15 @@ options:
   --report-dir DIR      where the report goes (default: $MODULKASSA_DRIFT_REPORT_DIR or ./drift-report);
                         files: drift-report.json and drift-report.md, unless MODULKASSA_DRIFT_REPORT_JSON /
                         MODULKASSA_DRIFT_REPORT_MARKDOWN name others
+  --out PLAN.json       also write the saved plan: every point and register binding with its planned action,
+                        its managed fields before and after, the fingerprint of the object as read, the digest
+                        of the desired data, the collection version and the account's login (no secret)
+  --apply PLAN.json     apply exactly that plan (default playbook: modulkassa.pos.site): refused, with nothing
+                        written, when a planned object moved since, the data changed, or the plan is for another
+                        account or collection version. Exit 0 applied (or nothing to apply), 1 error or refused
+  --record FILE         with --apply: where the applied record goes (default: DIR/applied-record.json)
+  --since APPLIED.json  label every drifted field of the report with where it changed since that applied record:
+                        in the cabinet outside git, in git and not yet applied, or both
   -h, --help            this text
 
 environment:
@@ -46,6 +57,12 @@ environment:
 
 CALLBACK = "modulkassa.pos.drift_report"
 DEFAULT_PLAYBOOK = "modulkassa.pos.audit"
+APPLY_PLAYBOOK = "modulkassa.pos.site"
+DEFAULT_RECORD = "applied-record.json"
+PLAN_FORMAT = "modulkassa.pos/saved-plan"
+PLAN_FORMAT_VERSION = 1
+VOLATILE_KEYS = ("created_at", "content_digest")
+OPTIONS = ("--playbook", "--report-dir", "--out", "--apply", "--record", "--since")
 DEFAULT_REPORT_DIR = "drift-report"
 DEFAULT_JSON = "drift-report.json"
 DEFAULT_MARKDOWN = "drift-report.md"
@@ -67,7 +84,13 @@ def say(message, stream=None):
 
 def parse_arguments(argv):
     """``(playbook, report_dir, passthrough)``; the wrapper's options must come first."""
-    playbook, report_dir = None, None
+    options, passthrough = parse_options(argv)
+    return options["playbook"], options.get("report_dir"), passthrough
+
+
+def parse_options(argv):
+    """``({option: value}, passthrough)``: the wrapper's options (they must come first) and ansible-playbook's."""
+    options = {}
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -77,7 +100,7 @@ def parse_arguments(argv):
             index += 1
             break
         name, has_value, value = arg.partition("=")
-        if name in ("--playbook", "--report-dir"):
+        if name in OPTIONS:
             if not has_value:
                 if index + 1 >= len(argv):
                     raise UsageError("%s needs a value" % name)
@@ -85,17 +108,47 @@ def parse_arguments(argv):
                 value = argv[index]
             if not value:
                 raise UsageError("%s must not be empty" % name)
-            if name == "--playbook":
-                playbook = value
-            else:
-                report_dir = value
+            options[name[2:].replace("-", "_")] = value
             index += 1
             continue
         break
     passthrough = list(argv[index:])
-    if playbook is None and passthrough and not passthrough[0].startswith("-"):
-        playbook = passthrough.pop(0)
-    return playbook or DEFAULT_PLAYBOOK, report_dir, passthrough
+    if "out" in options and "apply" in options:
+        raise UsageError("--out and --apply are two runs: plan first, apply the reviewed plan later")
+    if "record" in options and "apply" not in options:
+        raise UsageError("--record goes with --apply")
+    if "playbook" not in options and passthrough and not passthrough[0].startswith("-"):
+        options["playbook"] = passthrough.pop(0)
+    options.setdefault("playbook", APPLY_PLAYBOOK if "apply" in options else DEFAULT_PLAYBOOK)
+    return options, passthrough
+
+
+def content_digest(document):
+    """As the collection computes it (module_utils/_saved_plan.py): sha256 of the canonical JSON, without the
+    timestamp and the digest itself."""
+    content = dict((key, value) for key, value in document.items() if key not in VOLATILE_KEYS)
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_plan_file(path):
+    """The saved plan, or raises UsageError saying why it cannot be applied (before anything runs)."""
+    try:
+        with open(path, "rb") as handle:
+            document = json.loads(handle.read().decode("utf-8"))
+    except OSError as exc:
+        raise UsageError("the saved plan %s cannot be read: %s" % (path, exc.strerror or exc))
+    except (ValueError, UnicodeError):
+        raise UsageError("the saved plan %s is not JSON (truncated, or not a plan file): make a new plan" % path)
+    if not isinstance(document, dict) or document.get("format") != PLAN_FORMAT:
+        raise UsageError("%s is not a saved plan of modulkassa.pos" % path)
+    if document.get("format_version") != PLAN_FORMAT_VERSION:
+        raise UsageError("the saved plan %s has format version %r, this wrapper reads %d: make a new plan"
+                         % (path, document.get("format_version"), PLAN_FORMAT_VERSION))
+    if document.get("content_digest") != content_digest(document):
+        raise UsageError("the saved plan %s was changed after it was made (its content digest does not match): a plan "
+                         "is applied only as it was reviewed; make a new plan" % path)
+    return document
 
 
 def configured_callbacks(environ):
@@ -189,13 +242,21 @@ def describe(report):
 def main(argv=None, environ=None):
     environ = dict(os.environ if environ is None else environ)
     try:
-        playbook, report_dir, passthrough = parse_arguments(sys.argv[1:] if argv is None else argv)
+        options, passthrough = parse_options(sys.argv[1:] if argv is None else argv)
     except HelpRequested:
         print(USAGE)
         return EXIT_NO_DRIFT
     except UsageError as exc:
         say("%s\n%s" % (exc, USAGE), sys.stderr)
         return EXIT_ERROR
+    playbook, report_dir = options["playbook"], options.get("report_dir")
+    saved = None
+    if "apply" in options:
+        try:
+            saved = check_plan_file(options["apply"])
+        except UsageError as exc:
+            say("refused: %s; nothing was run" % exc, sys.stderr)
+            return EXIT_ERROR
 
     ansible_playbook = find_ansible_playbook(environ)
     if not ansible_playbook:
@@ -218,7 +279,23 @@ def main(argv=None, environ=None):
     })
     environ.pop("ANSIBLE_CALLBACK_WHITELIST", None)  # an old alias would be read instead of the new name
 
-    command = [ansible_playbook, playbook] + passthrough
+    plan_path = record_path = None
+    extra = {}
+    if "out" in options:
+        plan_path = os.path.abspath(os.path.expanduser(options["out"]))
+        environ["MODULKASSA_PLAN_OUT"] = plan_path
+        extra["modulkassa_record_plan"] = True
+    if saved is not None:
+        record_path = os.path.abspath(os.path.expanduser(options.get("record") or os.path.join(directory, DEFAULT_RECORD)))
+        environ.update(MODULKASSA_APPLIED_OUT=record_path, MODULKASSA_APPLIED_PLAN_DIGEST=saved["content_digest"])
+        extra.update(modulkassa_saved_plan=os.path.abspath(options["apply"]), modulkassa_record_plan=True)
+    if "since" in options:
+        environ["MODULKASSA_DRIFT_SINCE"] = os.path.abspath(os.path.expanduser(options["since"]))
+    for stale in (plan_path, record_path):
+        if stale and os.path.exists(stale):
+            os.unlink(stale)
+
+    command = [ansible_playbook, playbook] + passthrough + (["-e", json.dumps(extra)] if extra else [])
     try:
         rc = subprocess.call(command, env=environ)
     except OSError as exc:
@@ -241,9 +318,28 @@ def main(argv=None, environ=None):
                                   "warnings)" % (report["status"].replace("_", " "), contradiction))
     if rc != 0 and code != EXIT_ERROR:
         code, text = EXIT_ERROR, "error: ansible-playbook exited %d (%s)" % (rc, text)
+    if plan_path and not os.path.isfile(plan_path) and code != EXIT_ERROR:
+        code, text = EXIT_ERROR, "error: no plan was written (%s; see the run's errors)" % text
+    if saved is not None:
+        code, text = apply_verdict(report, code, text)
     say("%s; exit %d" % (text, code))
     say("report: %s (JSON: %s)" % (markdown_path, json_path))
+    if plan_path and os.path.isfile(plan_path):
+        say("plan: %s" % plan_path)
+    if record_path and os.path.isfile(record_path):
+        say("applied record: %s" % record_path)
     return code
+
+
+def apply_verdict(report, code, text):
+    """--apply exits 0 when the plan was applied (changes made, or nothing to do), 1 on any error or refusal; a
+    refusal names each object that moved (the tasks' messages say how)."""
+    if code == EXIT_ERROR:
+        stale = [f.get("msg") for f in report.get("failures") or [] if "saved plan" in str(f.get("msg") or "")]
+        for message in stale:
+            say("refused: %s" % message, sys.stderr)
+        return EXIT_ERROR, ("refused: the saved plan is stale, nothing was written" if stale else text)
+    return EXIT_NO_DRIFT, "applied: %s" % text
 
 
 if __name__ == "__main__":

@@ -24,6 +24,13 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import AmbiguousName, PointIndex
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
+from ansible_collections.modulkassa.pos.plugins.module_utils._saved_plan import (
+    guard_register,
+    load_saved_plan,
+    plan_header,
+    register_entry,
+    register_refusal,
+)
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import object_diff
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import RegisterAgent, resolve_agent_path
@@ -39,6 +46,8 @@ class ActionModule(CabinetActionBase):
         "exclusive": {"type": "bool", "default": False},
         "agent_path": {"type": "str"},
         "wait_timeout": {"type": "float", "default": 60.0},
+        "saved_plan": {"type": "path"},
+        "record_plan": {"type": "bool", "default": False},
     })
 
     def prepare(self, args, task_vars):
@@ -52,7 +61,8 @@ class ActionModule(CabinetActionBase):
             raise PointInputError("retail_points", "is required unless exclusive=true (release every point)")
         if args["wait_timeout"] <= 0:
             raise PointInputError("wait_timeout", "must be positive")
-        return {"references": references, "agent_path": resolve_agent_path(self, args["agent_path"], task_vars)}
+        return {"references": references, "agent_path": resolve_agent_path(self, args["agent_path"], task_vars),
+                "saved": load_saved_plan(args["saved_plan"]) if args["saved_plan"] else None}
 
     def execute(self, args, prepared, client, task_vars):
         agent = RegisterAgent(self, prepared["agent_path"])
@@ -63,15 +73,19 @@ class ActionModule(CabinetActionBase):
         resolved, warnings = self._read_points(client, prepared["references"], args["state"])
         plan = BindingPlan.make(status["serial"], status["bindings"], resolved, args["state"], args["exclusive"],
                                 check_mode=self.check_mode, warnings=warnings)
+        moved = guard_register(prepared["saved"], plan, args["cabinet_login"]) if prepared["saved"] else None
+        if moved:
+            return register_refusal(plan.serial, moved)
         if plan.planned and not self.check_mode:
             self._apply(plan, client, agent, args["wait_timeout"], task_vars)
         result = plan.result()
         result["diff"] = object_diff(*plan.diff_entry())
+        if args["record_plan"]:  # for modulkassa-plan's saved plan and applied record: no secret
+            result["plan"] = dict(plan_header(args["cabinet_login"]), register=register_entry(plan))
         return result
 
     def _read_points(self, client, references, state):
-        """The declared points as the cabinet has them (by id, one GET each, or, if names are used, one list):
-        ``([(reference, point or None)], warnings)``."""
+        """``([(reference, cabinet point or None)], warnings)``: by id, one GET each, or, with names, one list."""
         if references and all(looks_like_id(ref) for ref in references):
             points = []
             for ref in references:

@@ -21,6 +21,14 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner impo
     normalize_specs,
     purge_exclusions,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._saved_plan import (
+    guard_points,
+    load_saved_plan,
+    plan_header,
+    point_entry,
+    point_entry_after,
+    stale_message,
+)
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._argument_checks import locate_element_error, raw_type_error
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import diff_entries
@@ -97,6 +105,8 @@ class ActionModule(CabinetActionBase):
         "purge_exclude": {"type": "list", "elements": "str", "default": []},
         "purge_max": {"type": "int", "default": PURGE_MAX_DEFAULT},
         "concurrency": {"type": "int", "default": 16},
+        "saved_plan": {"type": "path"},
+        "record_plan": {"type": "bool", "default": False},
     })
     validation_rules = {"required_one_of": [["points", "points_file"]],
                         "mutually_exclusive": [["points", "points_file"]]}
@@ -116,17 +126,29 @@ class ActionModule(CabinetActionBase):
         # purge is turned on.
         args["purge_exclude"] = purge_exclusions(args["purge_exclude"])
         check_purge_max(args["purge_max"])
+        saved = load_saved_plan(args["saved_plan"]) if args["saved_plan"] else None  # before any request
         if args["points_file"] is not None:
             # A relative path is relative to the playbook's directory, like the files a task reads.
             points = load_points_file(self._loader.path_dwim(args["points_file"]))
-            return normalize_specs(validate_file_points(points), "points_file")
-        return normalize_specs(args["points"], "points")
+            return normalize_specs(validate_file_points(points), "points_file"), saved
+        return normalize_specs(args["points"], "points"), saved
 
     def execute(self, args, prepared, client, task_vars):
-        plan = PointPlan.make(prepared, client.list_points(), args["cabinet_login"], purge=args["purge"],
+        declared, saved = prepared
+        plan = PointPlan.make(declared, client.list_points(), args["cabinet_login"], purge=args["purge"],
                               purge_exclude=args["purge_exclude"], purge_max=args["purge_max"])
+        stale = guard_points(saved, plan, args["cabinet_login"]) if saved is not None else []
+        if stale:
+            plan.refuse(stale_message("retail point", stale))
         self._apply(plan, client, args, task_vars)
         result = plan.result()
+        if stale:
+            result["stale"] = stale
+        if args["record_plan"]:
+            # What modulkassa-plan writes to the saved plan (--out) or the applied record (--apply): no secret.
+            result["plan"] = dict(plan_header(args["cabinet_login"]), points=[point_entry(c) for c in plan.changes])
+            if not self.check_mode:
+                result["plan"]["applied"] = [point_entry_after(c) for c in plan.changes]
         if self.diff_mode:
             # Rendering a YAML diff per changed point costs about 1 ms each: only when --diff asks for it.
             result["diff"] = diff_entries(plan.diff_entries())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._fingerprint import register_fingerprint
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of
 
 BIND, REBIND, UNBIND = "bind", "rebind", "unbind"
@@ -132,7 +133,7 @@ class BindingPlan(object):
         self.serial = serial
         self.bindings_before = _plain_bindings(bindings_before)
         self.steps = list(steps)
-        self.declared_holders = dict(declared_holders or {})  # {reference: serial or None}: what the plan relied on
+        self.declared_holders = dict(declared_holders or {})  # {point id: serial} of the held declared points
         self.warnings = list(warnings or [])
         self.bindings_after = None  # the agent's bindings after the apply (None: not known, or check mode)
         self.failure = None  # {"message", "kind": failed|made|unreachable, "agent_error", "exception"}
@@ -141,9 +142,13 @@ class BindingPlan(object):
     @classmethod
     def make(cls, serial, status_bindings, resolved, state, exclusive, check_mode=False, warnings=None):
         actions = plan_bindings(serial, status_bindings, resolved, state, exclusive)
-        holders = dict((reference, holder_of(point) if point is not None else None) for reference, point in resolved)
+        holders = dict((point["id"], holder_of(point)) for dummy, point in resolved if point is not None and holder_of(point))
         outcome = PREDICTED if check_mode else NOT_ATTEMPTED
         return cls(serial, status_bindings, [BindingStep(action, outcome) for action in actions], holders, warnings)
+
+    def fingerprint(self):
+        """Of the register as the plan read it (_fingerprint.py): its agent's bindings, who holds its points."""
+        return register_fingerprint(self.serial, self.bindings_before, self.declared_holders)
 
     @property
     def actions(self):

@@ -11,8 +11,9 @@ the plan does not depend on (a register's health, the time of its last sale) doe
 - a retail point: its id, its managed fields as the comparison sees them (``canonical_actual``), whether it is
   active and on which register, and its tax-office registration state (the purge guards and the delete notices
   depend on those two). Absent: ``{"state": "absent"}``. The activation code is never part of it.
-- a register: its serial, the ids of the points its agent lists, and, for each point it declares, which register
-  the cabinet says holds it (a point rebound by hand changes the plan of both registers).
+- a register: its serial, the ids of the points its agent lists, and which register the cabinet says holds each of
+  its declared points that one holds (a point rebound by hand changes the plan of both registers; a point the run
+  creates is held by none, so its creation does not).
 """
 
 from __future__ import annotations
@@ -55,11 +56,12 @@ def point_fingerprint(point):
 
 
 def register_state(serial, bindings, declared_holders):
-    """The managed state of a register: ``bindings`` from its agent, ``declared_holders`` ``{reference: holder}``."""
+    """The managed state of a register: ``bindings`` from its agent, ``declared_holders`` ``{point id: serial}`` of
+    its declared points that a register holds."""
     return {
         "serial": serial,
-        "retail_points": sorted(str(b.get("retailPointId")) for b in bindings or () if b.get("retailPointId")),
-        "declared": dict((str(reference), holder) for reference, holder in (declared_holders or {}).items()),
+        "retail_points": sorted(str(b.get("retailPointId")).lower() for b in bindings or () if b.get("retailPointId")),
+        "held": sorted([str(point_id).lower(), holder] for point_id, holder in (declared_holders or {}).items() if holder),
     }
 
 

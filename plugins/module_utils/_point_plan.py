@@ -101,6 +101,12 @@ class PointPlan(object):
             apply_plan([c for c in self.changes if c.outcome != NOT_PLANNED], client, check_mode=check_mode,
                        concurrency=concurrency)
 
+    def refuse(self, message):
+        """Refuse the whole plan before any write (a stale saved plan): every write ends ``not_attempted``."""
+        self.refused = message
+        for change in self.changes:
+            change.outcome = NOT_ATTEMPTED if change.changed else "unchanged"
+
     def leave_alone(self, change):
         """Take ``change`` out of the writes: a saved plan's apply does not touch what it did not plan."""
         change.outcome = NOT_PLANNED

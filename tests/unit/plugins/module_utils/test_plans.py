@@ -78,7 +78,7 @@ def test_a_fingerprint_follows_the_managed_state_not_the_code_or_health():
     assert point_fingerprint(None) != point_fingerprint(point)
     assert register_fingerprint("SN-1", [{"retailPointId": ID_A, "since": "t1"}], {"A": "SN-1"}) == \
         register_fingerprint("SN-1", [{"retailPointId": ID_A, "since": "t2"}], {"A": "SN-1"})
-    assert register_fingerprint("SN-1", [], {"A": "SN-1"}) != register_fingerprint("SN-1", [], {"A": "SN-2"})
+    assert register_fingerprint("SN-1", [], {ID_A: "SN-1"}) != register_fingerprint("SN-1", [], {ID_A: "SN-2"})
 
 
 def _binding_verdict(plan):
