@@ -115,10 +115,13 @@ def point_entry(change):
 
 
 def point_entry_after(change):
-    """A point as the apply left it (the applied record): its managed state and fingerprint now."""
-    state = point_state(change.point)
+    """A point in the applied record: the managed state git put it in (what the data declared at the apply; the
+    reference of ``--since``: a cabinet value that differs from it was changed outside git), the outcome, and the
+    fingerprint of the point as the apply left it."""
+    before = point_state(change.current).get("fields")
+    fields = None if change.action in ("delete", "absent") else dict(before or {}, **change.desired)
     return {"id": change.id, "name": change.name, "action": change.action, "outcome": change.outcome,
-            "fields": state.get("fields"), "fingerprint": digest(state)}
+            "fields": fields, "fingerprint": digest(point_state(change.point))}
 
 
 def register_entry(plan):
