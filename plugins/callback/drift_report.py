@@ -106,7 +106,7 @@ options:
       - name: MODULKASSA_PLAN_OUT
   applied_file:
     description:
-      - Also write the applied record of the run to this file (JSON): the managed state each point and register
+      - Also write the applied record of the run to this file (JSON) - the managed state each point and register
         was left in, with fingerprints. C(tools/modulkassa-plan --apply) sets it.
     type: path
     env:
