@@ -52,7 +52,7 @@ class Estate(object):
     def run(self, *args, env=None):
         self.write()
         self.runs += 1
-        workdir = self.tmp_path / ("run-%02d" % self.runs)
+        workdir = self.tmp_path / ("plan-run-%02d" % self.runs)
         workdir.mkdir()
         process = subprocess.run([str(PLAN), "--report-dir", str(workdir / "report")] + list(args)
                                  + ["-i", str(self.inventory)], cwd=workdir, env=dict(self.env, **(env or {})),
