@@ -150,7 +150,10 @@ stale:
   returned: when a saved plan is refused
   type: list
   elements: dict
-  sample: [{id: 3f2b8c1e-7a4d-4e0b-9c55-2a6f1d8e4b90, name: Shop 7, how: "changed in the cabinet after the plan was made (address)"}]
+  sample:
+    - id: 3f2b8c1e-7a4d-4e0b-9c55-2a6f1d8e4b90
+      name: Shop 7
+      how: changed in the cabinet after the plan was made (address)
 serial:
   description: Serial number of the register, as its agent reports it.
   returned: success

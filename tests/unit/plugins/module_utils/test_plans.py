@@ -73,8 +73,8 @@ def test_a_fingerprint_follows_the_managed_state_not_the_code_or_health():
     same = dict(point, posLinkToken=CODE, somethingElse=1)
     assert point_fingerprint(point) == point_fingerprint(same)
     assert point_fingerprint(point) != point_fingerprint(dict(point, address="y"))
-    assert point_fingerprint(point) != point_fingerprint(dict(point, kktStatus="REGISTERED",
-                                                               kkmInfo={"serialNumber": "SN-1"}))
+    active = dict(point, kktStatus="REGISTERED", kkmInfo={"serialNumber": "SN-1"})
+    assert point_fingerprint(point) != point_fingerprint(active)
     assert point_fingerprint(None) != point_fingerprint(point)
     assert register_fingerprint("SN-1", [{"retailPointId": ID_A, "since": "t1"}], {"A": "SN-1"}) == \
         register_fingerprint("SN-1", [{"retailPointId": ID_A, "since": "t2"}], {"A": "SN-1"})
