@@ -18,6 +18,7 @@ import re
 import unicodedata
 import uuid
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import KKT_NOT_PLUGGED, health_of, statuses_of
 from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import (
     ABOLISHED_TAX_MODES,
     SUPPORTED_VAT_TAGS,
@@ -50,9 +51,6 @@ VAT_TAGS = SUPPORTED_VAT_TAGS
 
 NAME_MAX = 255
 ADDRESS_MAX = 1000
-
-# The cabinet's own activation test: a point is active once a register reported in.
-KKT_NOT_PLUGGED = "KKT_NOT_PLUGGED"
 
 # Fixed namespace for point ids; changing it would make every existing deployment create duplicates.
 POINT_ID_NAMESPACE = uuid.UUID("6f1d3c52-9a8e-5b7e-8c41-2d0f6a1e9b73")
@@ -330,7 +328,7 @@ def api_body(fields):
 
 def activation_of(point):
     """What the cabinet says about the point's activation, without the code itself."""
-    kkt_status = point.get("kktStatus") or KKT_NOT_PLUGGED
+    kkt_status = statuses_of(point)[0]
     kkm_info = point.get("kkmInfo") if isinstance(point.get("kkmInfo"), dict) else {}
     return {
         "active": kkt_status != KKT_NOT_PLUGGED,
@@ -341,7 +339,9 @@ def activation_of(point):
 
 
 def public_point(point):
-    """The point as returned to the user: the activation code is a secret and never leaves the controller."""
+    """The point as returned to the user: the activation code is a secret and never leaves the controller. With
+    ``activation`` and ``health`` (``_health.health_of``: what its register and tax-office registration need)."""
     cleaned = {key: value for key, value in point.items() if key != "posLinkToken"}
     cleaned["activation"] = activation_of(point)
+    cleaned["health"] = health_of(point)
     return cleaned

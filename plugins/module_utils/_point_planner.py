@@ -22,6 +22,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
     CabinetNotFound,
     WritesStopped,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import health_of
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     KKT_NOT_PLUGGED,
     MANAGED_FIELDS,
@@ -115,6 +116,7 @@ class PointChange(object):
         }
         if self.point is not None and self.action != DELETE:
             entry["activation"] = activation_of(self.point)
+            entry["health"] = health_of(self.point)
         if self.error:
             entry["error"] = self.error
         if self.notices:
