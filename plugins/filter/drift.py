@@ -21,6 +21,7 @@ from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_summary impo
 )
 
 REGISTER_RESULT_VAR = "registers_result"  # registered by the registers role's register task
+CABINET_LISTING_VAR = "registers_cabinet"  # the registers role's retail_point_info listing (run_once: every host has it)
 
 
 def drift_summary(points_result, registers=None, hostvars=None, check_mode=False, finished=True,
@@ -37,13 +38,15 @@ def drift_summary(points_result, registers=None, hostvars=None, check_mode=False
     hosts = list(registers.get("hosts") or [])
     if hosts and hostvars is None:
         raise AnsibleFilterError("drift_summary: pass hostvars=hostvars to read the registers' results")
-    results = {}
+    results, listing = {}, None
     for host in hosts:
         value = hostvars[host].get(register_result_var) if host in hostvars else None
         results[str(host)] = dict(value) if isinstance(value, Mapping) else None
+        if listing is None and host in hostvars and isinstance(hostvars[host].get(CABINET_LISTING_VAR), Mapping):
+            listing = dict(hostvars[host][CABINET_LISTING_VAR])
     return build_summary(dict(points_result) if points_result is not None else None, results,
                          [str(host) for host in registers.get("failed") or []], check_mode=check_mode,
-                         max_objects=max_objects)
+                         max_objects=max_objects, cabinet_listing=listing)
 
 
 class FilterModule(object):

@@ -9,17 +9,24 @@ variables, so a workflow can branch on drift and a notification can show it (doc
 (counts, and one verdict per object that is not unchanged) and holds no secret: no values, no messages.
 
 ``drift_summary`` builds it from the registered results of the roles' plugins. The verdict of the run (status,
-exit code, mode) comes from the drift report's ``DriftCollector``, fed with the same results, so the summary and
-the report (``tools/modulkassa-plan``) always agree. Pure Python: unit tests drive it with plain dicts.
+exit code, mode) and the register health (``health``: counts by state and the points and registers in trouble, by
+name, id, serial and state) come from the drift report's ``DriftCollector``, fed with the same results, so the
+summary and the report (``tools/modulkassa-plan``) always agree. Pure Python: unit tests drive it with plain dicts.
 """
 
 from __future__ import annotations
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import KKT_FIELD, REGISTRATION_FIELD, SEVERITIES
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import EXIT_ERROR, DriftCollector
 
 FORMAT = "modulkassa.pos.drift_summary/1"
 POINTS_ACTION = "modulkassa.pos.retail_points"
 REGISTER_ACTION = "modulkassa.pos.register"
+LISTING_ACTION = "modulkassa.pos.retail_point_info"
+# What the summary keeps of each point and register in trouble (states, never the advice text: extra variables are
+# shown in every later job, and the drift report has the words).
+HEALTH_POINT_KEYS = ("name", "id", "register_serial", "register_host", KKT_FIELD, REGISTRATION_FIELD, "severity")
+HEALTH_REGISTER_KEYS = ("serial", "host", "severity", "retail_points", "states")
 POINT_VERDICTS = ("create", "update", "delete", "unchanged", "absent", "failed")
 REGISTER_VERDICTS = ("changed", "unchanged", "failed", "unreachable", "not_run")
 DEFAULT_MAX_OBJECTS = 500
@@ -67,18 +74,41 @@ def unfinished(check_mode=False):
         "retail_points": [],
         "registers": [],
         "omitted": 0,
+        # "unknown": the run did not get to read the points; never a false "no trouble".
+        "health": {"severity": "unknown", "trouble": False,
+                   "summary": {"points": 0, "points_in_trouble": 0, "registers_in_trouble": 0, "points_informational": 0},
+                   "counts": {KKT_FIELD: {}, REGISTRATION_FIELD: {}, "severity": dict((s, 0) for s in SEVERITIES)},
+                   "points": [], "registers": [], "omitted": 0},
+    }
+
+
+def _health(report_health, max_objects):
+    """The report's ``health`` for ``set_stats``: the points and registers in trouble (states only), capped."""
+    points = [dict((key, point.get(key)) for key in HEALTH_POINT_KEYS)
+              for point in report_health["points"] if point["trouble"]]
+    registers = [dict((key, register.get(key)) for key in HEALTH_REGISTER_KEYS) for register in report_health["registers"]]
+    shown = max(0, int(max_objects))
+    return {
+        "severity": report_health["severity"],
+        "trouble": report_health["trouble"],
+        "summary": report_health["summary"],
+        "counts": report_health["counts"],
+        "points": points[:shown],
+        "registers": registers[:max(0, shown - len(points))],
+        "omitted": max(0, len(points) + len(registers) - shown),
     }
 
 
 def drift_summary(points_result=None, register_results=None, failed_registers=(), check_mode=False,
-                  max_objects=DEFAULT_MAX_OBJECTS):
+                  max_objects=DEFAULT_MAX_OBJECTS, cabinet_listing=None):
     """The summary of a finished run.
 
     ``points_result``: the registered result of ``modulkassa.pos.retail_points`` (None when the run had no points
     play). ``register_results``: ``{host: registered result of modulkassa.pos.register, or None}`` for every host
     of the registers play. ``failed_registers``: the hosts that play lost (failed or unreachable, at any task).
-    Only objects whose verdict is not ``unchanged`` are listed, at most ``max_objects`` of them; ``omitted`` counts
-    the rest.
+    ``cabinet_listing``: the registered result of the registers role's ``modulkassa.pos.retail_point_info`` (its
+    health is in the drift report too). Only objects whose verdict is not ``unchanged`` are listed, at most
+    ``max_objects`` of them; ``omitted`` counts the rest (``health`` caps its own lists the same way).
     """
     check_mode = bool(check_mode)
     register_results = dict(register_results or {})
@@ -98,6 +128,11 @@ def drift_summary(points_result=None, register_results=None, failed_registers=()
             summary["retail_points"][verdict] = summary["retail_points"].get(verdict, 0) + 1
             if verdict != "unchanged":
                 points.append({"name": entry.get("name"), "id": entry.get("id"), "verdict": verdict})
+
+    if _status_of(cabinet_listing) == "ok":
+        # Read-only: it adds the health of the points it listed, nothing else (as in the drift report; a failed
+        # listing fails the registers, which are counted above).
+        collector.add("localhost", "cabinet listing", LISTING_ACTION, "ok", cabinet_listing, check_mode=check_mode)
 
     for host in sorted(set(register_results) | failed_registers):
         result = register_results.get(host)
@@ -130,5 +165,6 @@ def drift_summary(points_result=None, register_results=None, failed_registers=()
         "retail_points": points[:shown],
         "registers": registers[:max(0, shown - len(points))],
         "omitted": max(0, len(objects) - shown),
+        "health": _health(report["health"], max_objects),
     }
     return collector.masker.data(published)
