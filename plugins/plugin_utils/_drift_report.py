@@ -194,8 +194,8 @@ class DriftCollector(object):
 
     def __init__(self, masker=None, fail_on_health=None):
         if fail_on_health is not None and fail_on_health not in FAIL_ON_HEALTH_CHOICES:
-            raise ValueError("fail_on_health must be one of %s, not %r" % (", ".join(FAIL_ON_HEALTH_CHOICES),
-                                                                          fail_on_health))
+            raise ValueError("fail_on_health must be one of %s, not %r"
+                             % (", ".join(FAIL_ON_HEALTH_CHOICES), fail_on_health))
         self.masker = masker or SecretMasker()
         self.fail_on_health = fail_on_health
         self.playbook = None

@@ -38,8 +38,8 @@ VALID_GROUP = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 def test_every_value_of_the_cabinets_enums_has_exactly_one_row():
     rows = health.table_rows()
-    for field, cabinet_enum in (("kkt_status", CABINET_KKT_STATUSES), ("registration_status",
-                                                                        CABINET_REGISTRATION_STATUSES)):
+    enums = (("kkt_status", CABINET_KKT_STATUSES), ("registration_status", CABINET_REGISTRATION_STATUSES))
+    for field, cabinet_enum in enums:
         states = [row["state"] for row in rows if row["field"] == field]
         assert sorted(states) == sorted(cabinet_enum), field
         assert len(states) == len(set(states)), field
