@@ -23,6 +23,7 @@ FORMAT = "modulkassa.pos.drift_summary/1"
 POINTS_ACTION = "modulkassa.pos.retail_points"
 REGISTER_ACTION = "modulkassa.pos.register"
 LISTING_ACTION = "modulkassa.pos.retail_point_info"
+AUDIT_ACTION = "modulkassa.pos.bindings_audit"
 # What the summary keeps of each point and register in trouble (states, never the advice text: extra variables are
 # shown in every later job, and the drift report has the words).
 HEALTH_POINT_KEYS = ("name", "id", "register_serial", "register_host", KKT_FIELD, REGISTRATION_FIELD, "severity")
@@ -100,15 +101,18 @@ def _health(report_health, max_objects):
 
 
 def drift_summary(points_result=None, register_results=None, failed_registers=(), check_mode=False,
-                  max_objects=DEFAULT_MAX_OBJECTS, cabinet_listing=None):
+                  max_objects=DEFAULT_MAX_OBJECTS, cabinet_listing=None, cabinet_audit=None):
     """The summary of a finished run.
 
     ``points_result``: the registered result of ``modulkassa.pos.retail_points`` (None when the run had no points
     play). ``register_results``: ``{host: registered result of modulkassa.pos.register, or None}`` for every host
     of the registers play. ``failed_registers``: the hosts that play lost (failed or unreachable, at any task).
     ``cabinet_listing``: the registered result of the registers role's ``modulkassa.pos.retail_point_info`` (its
-    health is in the drift report too). Only objects whose verdict is not ``unchanged`` are listed, at most
-    ``max_objects`` of them; ``omitted`` counts the rest (``health`` caps its own lists the same way).
+    health is in the drift report too). ``cabinet_audit``: the registered result of its ``modulkassa.pos.bindings_audit``
+    (registers with ``modulkassa_registers_via: cabinet``, whose ``register`` task is skipped): its entries are those
+    registers' results, and a register the data does not declare is listed with ``host`` null. Only objects whose
+    verdict is not ``unchanged`` are listed, at most ``max_objects`` of them; ``omitted`` counts the rest (``health``
+    caps its own lists the same way).
     """
     check_mode = bool(check_mode)
     register_results = dict(register_results or {})
@@ -134,13 +138,27 @@ def drift_summary(points_result=None, register_results=None, failed_registers=()
         # listing fails the registers, which are counted above).
         collector.add("localhost", "cabinet listing", LISTING_ACTION, "ok", cabinet_listing, check_mode=check_mode)
 
+    audited, undeclared = {}, []
+    if _status_of(cabinet_audit) != "skipped":
+        # As the drift report reads it: one result, an entry per register in the shape of register's.
+        collector.add("localhost", "cabinet audit", AUDIT_ACTION, _status_of(cabinet_audit), cabinet_audit,
+                      check_mode=check_mode)
+        for entry in cabinet_audit.get("registers") or []:
+            if isinstance(entry, dict) and entry.get("host"):
+                audited[str(entry["host"])] = entry
+            elif isinstance(entry, dict):
+                undeclared.append(entry)
+
     for host in sorted(set(register_results) | failed_registers):
         result = register_results.get(host)
+        from_audit = host in audited and _status_of(result) == "skipped"  # None (not run) is skipped too
+        if from_audit:
+            result = audited[host]  # its bindings were audited from the cabinet, not over SSH
         failed_in_play = host in failed_registers
         verdict = _register_verdict(result, failed_in_play)
         summary["registers"][verdict] += 1
         status = _status_of(result)
-        if isinstance(result, dict) and status != "skipped":
+        if isinstance(result, dict) and status != "skipped" and not from_audit:
             collector.add(host, "register", REGISTER_ACTION, status, result, check_mode=check_mode)
         if failed_in_play and status not in ("failed", "unreachable"):
             # The host failed at another task (e.g. its points were not converged): the run is an error.
@@ -149,6 +167,11 @@ def drift_summary(points_result=None, register_results=None, failed_registers=()
         if verdict != "unchanged":
             registers.append({"host": host, "serial": result.get("serial") if isinstance(result, dict) else None,
                               "verdict": verdict})
+    for entry in undeclared:  # a register no inventory host has, holding a managed point: all it holds goes
+        verdict = _register_verdict(entry, False)
+        summary["registers"][verdict] += 1
+        if verdict != "unchanged":
+            registers.append({"host": None, "serial": entry.get("serial"), "verdict": verdict})
 
     report = collector.report()
     objects = points + registers

@@ -90,10 +90,12 @@ class Estate(object):
         self.plan_env = dict(ansible_env, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
                              **self.cabinet_env)
         self.runs = 0
+        self.registers_via = "ssh"
         self.write_data()
 
     def write_data(self):
-        fleet = {"modulkassa_points_purge": False, "modulkassa_points": self.points}
+        fleet = {"modulkassa_points_purge": False, "modulkassa_points": self.points,
+                 "modulkassa_registers_via": self.registers_via}
         (self.inventory / "group_vars" / "all" / "fleet.yml").write_text(yaml.safe_dump(fleet, allow_unicode=True),
                                                                           encoding="utf-8")
         for host in self.registers.hosts:  # the registers this test does not use serve nothing
@@ -251,6 +253,20 @@ def test_every_health_state_in_the_audit_report_summary_and_exit_codes(cabinet, 
     assert process.returncode == 0, _why(process, markdown)
     assert (report["health"]["severity"], report["health"]["summary"]["points_in_trouble"]) == ("warning", 1)
     assert _verdict(process).endswith("worst warning (below critical: does not fail the run); exit 0"), process.stdout
-    process, report, markdown, dummy = estate.plan("--fail-on-health")
+
+    # The default threshold (any trouble), in an audit from the cabinet alone (modulkassa_registers_via: cabinet, no
+    # SSH), with one binding drift (reg04 declares a point no register holds): the registers' health comes from
+    # bindings_audit's one read, and the set_stats summary judges those registers as the report does.
+    estate.registers_via = "cabinet"
+    estate.bindings["reg04"] = [estate.names["reg REGISTERED"]]
+    estate.write_data()
+    process, report, markdown, summary = estate.plan("--fail-on-health")
     assert process.returncode == 3, _why(process, markdown)
-    assert [(r["host"], r["states"]) for r in report["health"]["registers"]] == [("reg01", ["POS_VERSION_OUTDATED"])]
+    assert (report["status"], [r["host"] for r in report["registers"]]) == ("drift", ["reg04"])
+    assert [(r["host"], r["serial"], r["states"]) for r in report["health"]["registers"]] == [
+        ("reg01", serials["reg01"], ["POS_VERSION_OUTDATED"])]
+    assert (summary["status"], summary["exit_code"], summary["registers"]) == (
+        "drift", 2, [{"host": "reg04", "serial": registers.serial("reg04"), "verdict": "changed"}])
+    assert [(r["host"], r["serial"], r["states"]) for r in summary["health"]["registers"]] == [
+        ("reg01", serials["reg01"], ["POS_VERSION_OUTDATED"])]
+    assert summary["health"]["summary"] == report["health"]["summary"]

@@ -185,3 +185,56 @@ def test_the_set_stats_summary_has_the_reports_health_without_advice():
 def test_an_unfinished_summary_claims_no_health():
     health = unfinished()["health"]
     assert (health["severity"], health["trouble"], health["points"]) == ("unknown", False, [])
+
+
+def _cabinet_audit():
+    """modulkassa.pos.bindings_audit's result: reg01 would get a binding, reg02 is as declared, SN-X is undeclared."""
+    from ansible_collections.modulkassa.pos.plugins.module_utils._bindings_audit import (
+        CabinetView,
+        RegisterData,
+        audit_register,
+        undeclared_holders,
+    )
+    stray = _point("id-6", "Shop 6", serial="SN-X")
+    view = CabinetView([SHOP_OK, SHOP_NO_FN, SHOP_UNBOUND, stray])
+    entries = [audit_register(view, RegisterData("reg01", "SN-1", ["Shop 1", "Shop 5"]), True, True),
+               audit_register(view, RegisterData("reg02", "SN-2", ["Shop | 2"]), True, True)]
+    entries += undeclared_holders(view, {"SN-1", "SN-2"}, {"id-6"}, set())
+    return {"changed": True, "ssh_hosts": [], "registers": entries}
+
+
+def test_registers_audited_from_the_cabinet_are_in_the_summary_with_their_health():
+    audit = _cabinet_audit()
+    assert [(e["host"], e["serial"], e["health"]["severity"]) for e in audit["registers"]] == [
+        ("reg01", "SN-1", "ok"), ("reg02", "SN-2", "critical"), (None, "SN-X", "ok")]
+    # the points a register holds or declares, from the audit's one read
+    assert [p["id"] for p in audit["registers"][0]["health"]["points"]] == ["id-1", "id-5"]
+    skipped = {"skipped": True, "changed": False}  # the register task, skipped for registers read from the cabinet
+    published = drift_summary(_points_result(SHOP_OK, SHOP_NO_FN, SHOP_UNBOUND), {"reg01": skipped, "reg02": skipped},
+                              check_mode=True, cabinet_audit=audit)
+    assert (published["status"], published["exit_code"]) == ("drift", 2)
+    assert published["registers"] == [{"host": "reg01", "serial": "SN-1", "verdict": "changed"},
+                                      {"host": None, "serial": "SN-X", "verdict": "changed"}]
+    assert published["summary"]["registers"]["changed"] == 2 and published["summary"]["registers"]["unchanged"] == 1
+    assert [(r["serial"], r["host"], r["states"]) for r in published["health"]["registers"]] == [
+        ("SN-2", "reg02", ["FN_NOT_PLUGGED"])]
+    # the drift report, given the same audit result, says the same
+    collector = DriftCollector()
+    collector.play_check_modes = [True]
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "ok",
+                  _points_result(SHOP_OK, SHOP_NO_FN, SHOP_UNBOUND), check_mode=True)
+    collector.add("reg01", "audit", "modulkassa.pos.bindings_audit", "changed", audit, check_mode=True)
+    report = collector.report()
+    assert (report["status"], report["health"]["summary"]) == (published["status"], published["health"]["summary"])
+    assert report["health"]["registers"][0]["host"] == "reg02"
+
+
+def test_the_filter_reads_the_cabinet_audit_from_hostvars():
+    from ansible_collections.modulkassa.pos.plugins.filter.drift import drift_summary as summary_filter
+    skipped = {"skipped": True, "changed": False}
+    hostvars = {"reg01": {"registers_result": skipped, "registers_cabinet_audit": _cabinet_audit()},
+                "reg02": {"registers_result": skipped, "registers_cabinet_audit": _cabinet_audit()}}
+    published = summary_filter(_points_result(SHOP_OK), registers={"hosts": ["reg01", "reg02"], "failed": []},
+                               hostvars=hostvars, check_mode=True)
+    assert published["status"] == "drift"
+    assert [(r["host"], r["verdict"]) for r in published["registers"]] == [("reg01", "changed"), (None, "changed")]
