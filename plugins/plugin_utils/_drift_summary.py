@@ -28,7 +28,7 @@ AUDIT_ACTION = "modulkassa.pos.bindings_audit"
 # shown in every later job, and the drift report has the words).
 HEALTH_POINT_KEYS = ("name", "id", "register_serial", "register_host", KKT_FIELD, REGISTRATION_FIELD, "severity")
 HEALTH_REGISTER_KEYS = ("serial", "host", "severity", "retail_points", "states")
-POINT_VERDICTS = ("create", "update", "delete", "unchanged", "absent", "failed")
+POINT_VERDICTS = ("create", "update", "delete", "unchanged", "absent", "keep", "failed")
 REGISTER_VERDICTS = ("changed", "unchanged", "failed", "unreachable", "not_run")
 DEFAULT_MAX_OBJECTS = 500
 

@@ -55,6 +55,8 @@ ACCOUNTS = {
     "export@example.com": "export-password-4",
     # Only tests/integration/test_health.py: its health counts cover every point of the account.
     "health@example.com": "health-password-5",
+    # Only tests/integration/test_purge_guards.py: a purge acts on the whole account, so no other test may use it.
+    "purge@example.com": "purge-password-5",
 }
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
