@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import uuid
@@ -255,18 +256,32 @@ def test_every_health_state_in_the_audit_report_summary_and_exit_codes(cabinet, 
     assert _verdict(process).endswith("worst warning (below critical: does not fail the run); exit 0"), process.stdout
 
     # The default threshold (any trouble), in an audit from the cabinet alone (modulkassa_registers_via: cabinet, no
-    # SSH), with one binding drift (reg04 declares a point no register holds): the registers' health comes from
-    # bindings_audit's one read, and the set_stats summary judges those registers as the report does.
+    # SSH, no listing of the account), with binding drift: reg04 declares a point no register holds, and the outdated
+    # point leaves the data (kept: no purge) while reg01 still holds it, so only bindings_audit's one read sees its
+    # health. The set_stats summary judges the registers audited from the cabinet as the report does.
     estate.registers_via = "cabinet"
+    estate.points = [p for p in estate.points if p["name"] != estate.names["outdated"]]
+    estate.bindings["reg01"] = [estate.names["ok"]]
     estate.bindings["reg04"] = [estate.names["reg REGISTERED"]]
     estate.write_data()
+    # A pending activation code on the point reg04 declares: the audit reads it (its health is in reg04's entry), and
+    # it must reach no report, summary or output.
+    code = "%010d" % secrets.randbelow(10 ** 10)
+    with cabinet.api(*ACCOUNT) as api:
+        api.put("/api/v1/retail-point/%s" % ids["reg REGISTERED"], json={"posLinkToken": code}).raise_for_status()
+    cabinet.reset_counters()
     process, report, markdown, summary = estate.plan("--fail-on-health")
     assert process.returncode == 3, _why(process, markdown)
-    assert (report["status"], [r["host"] for r in report["registers"]]) == ("drift", ["reg04"])
+    assert cabinet.writes(ACCOUNT[0]) == 0
+    assert (report["status"], sorted(r["host"] for r in report["registers"])) == ("drift", ["reg01", "reg04"])
     assert [(r["host"], r["serial"], r["states"]) for r in report["health"]["registers"]] == [
         ("reg01", serials["reg01"], ["POS_VERSION_OUTDATED"])]
-    assert (summary["status"], summary["exit_code"], summary["registers"]) == (
-        "drift", 2, [{"host": "reg04", "serial": registers.serial("reg04"), "verdict": "changed"}])
+    assert report["health"]["summary"]["points"] == 21  # the 20 declared points and the one reg01 holds
+    assert (summary["status"], summary["exit_code"]) == ("drift", 2)
+    assert sorted((r["host"], r["serial"], r["verdict"]) for r in summary["registers"]) == [
+        ("reg01", serials["reg01"], "changed"), ("reg04", registers.serial("reg04"), "changed")]
     assert [(r["host"], r["serial"], r["states"]) for r in summary["health"]["registers"]] == [
         ("reg01", serials["reg01"], ["POS_VERSION_OUTDATED"])]
     assert summary["health"]["summary"] == report["health"]["summary"]
+    published = json.dumps(summary) + json.dumps(report) + markdown + process.stdout + process.stderr
+    assert code not in published and ACCOUNT[1] not in published
