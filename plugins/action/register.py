@@ -16,21 +16,14 @@ from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._binding_apply import AgentError, BindingApply
 from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner import (
-    BindingPlan,
-    looks_like_id,
-    resolve_references,
-)
+    BindingPlan, looks_like_id, points_of_register, resolve_references)
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import register_health
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import AmbiguousName, PointIndex
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.module_utils._saved_plan import (
-    guard_register,
-    load_saved_plan,
-    plan_header,
-    register_entry,
-    register_refusal,
-)
+    guard_register, load_saved_plan, plan_header, register_entry, register_refusal)
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import object_diff
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import RegisterAgent, resolve_agent_path
@@ -70,22 +63,24 @@ class ActionModule(CabinetActionBase):
             status = agent.status()
         except AgentError as exc:
             return {"failed": True, "msg": str(exc), "agent_error": exc.code}
-        resolved, warnings = self._read_points(client, prepared["references"], args["state"])
+        seen, resolved, warnings = self._read_points(client, prepared["references"], args["state"])
         plan = BindingPlan.make(status["serial"], status["bindings"], resolved, args["state"], args["exclusive"],
                                 check_mode=self.check_mode, warnings=warnings)
         moved = guard_register(prepared["saved"], plan, args["cabinet_login"]) if prepared["saved"] else None
         if moved:
             return register_refusal(plan.serial, moved)
         if plan.planned and not self.check_mode:
-            self._apply(plan, client, agent, args["wait_timeout"], task_vars)
+            self._apply(plan, client, agent, args["wait_timeout"], task_vars, seen)
         result = plan.result()
         result["diff"] = object_diff(*plan.diff_entry())
+        # Health comes from this task's reads (and the cabinet's answers while binding): no request of its own.
+        result["health"] = register_health(plan.serial, points_of_register(plan.serial, seen.values(), resolved))
         if args["record_plan"]:  # for modulkassa-plan's saved plan and applied record: no secret
             result["plan"] = dict(plan_header(args["cabinet_login"]), register=register_entry(plan))
         return result
 
     def _read_points(self, client, references, state):
-        """``([(reference, cabinet point or None)], warnings)``: by id, one GET each, or, with names, one list."""
+        """``({id: point read}, [(reference, point or None)], warnings)``: by id, one GET each, or one list."""
         if references and all(looks_like_id(ref) for ref in references):
             points = []
             for ref in references:
@@ -96,7 +91,8 @@ class ActionModule(CabinetActionBase):
         else:
             points = client.list_points() if references else []
         try:
-            resolved = resolve_references(references, PointIndex(points))
+            index = PointIndex(points)
+            resolved = resolve_references(references, index)
         except AmbiguousName as exc:
             raise PlanError(str(exc))
         warnings = []
@@ -106,14 +102,14 @@ class ActionModule(CabinetActionBase):
             if point is None and state == "bound":
                 warnings.append("retail point %r does not exist in the cabinet; assuming an earlier task of this "
                                 "check run would create it" % reference)
-        return resolved, warnings  # unbound: a point that does not exist is not bound anywhere
+        return dict((p["id"], p) for p in index.points), resolved, warnings  # unbound: absent is bound nowhere
 
-    def _apply(self, plan, client, agent, wait_timeout, task_vars):
+    def _apply(self, plan, client, agent, wait_timeout, task_vars, seen):
         def describe(elapsed):
             step = plan.planned[plan.current]
             return "register %s: %s of retail point %r (action %d of %d, %.0f s)" % (
                 plan.serial, step.action.action, step.action.name, plan.current + 1, len(plan.planned), elapsed)
 
         with self.progress(client, task_vars, describe):
-            BindingApply(plan, client, agent, self.controller, wait_timeout,
-                         connection_errors=(AnsibleConnectionFailure,)).run()
+            BindingApply(plan, client, agent, self.controller, wait_timeout, connection_errors=(AnsibleConnectionFailure,),
+                         points_seen=seen).run()

@@ -59,13 +59,14 @@ class AgentError(Exception):
 class BindingApply(object):
     """The writes of one ``BindingPlan``, in order, stopping at the first failure (``run``)."""
 
-    def __init__(self, plan, client, agent, controller, wait_timeout, connection_errors=()):
+    def __init__(self, plan, client, agent, controller, wait_timeout, connection_errors=(), points_seen=None):
         self.plan = plan
         self.client = client
         self.agent = agent
         self.controller = controller
         self.timeout = wait_timeout
         self.connection_errors = tuple(connection_errors)
+        self.points_seen = points_seen  # {id: point}: every point the cabinet answered with, the freshest kept
 
     def run(self):
         """Apply the plan's actions. Afterwards the plan says which were done, which one failed and the register's
@@ -137,6 +138,8 @@ class BindingApply(object):
     def _wait_in_cabinet(self, point_id, predicate, what):
         point, shown = poll(lambda: self.client.get_point(point_id), predicate, self.timeout,
                             check=lambda: self.controller.check("waiting for the cabinet to show %s" % what))
+        if self.points_seen is not None and isinstance(point, dict) and point.get("id"):
+            self.points_seen[point["id"]] = point  # the freshest word on its health too
         if not shown:
             raise PlanError("the cabinet did not show %s within %.0f s" % (what, self.timeout))
         return point

@@ -77,6 +77,12 @@ def plan_bindings(serial, register_bindings, resolved, state, exclusive):
     return actions
 
 
+def points_of_register(serial, points, resolved):
+    """The cabinet points a register declares or holds (``resolved``: its references), for its health."""
+    declared = set(point["id"] for dummy, point in resolved if point is not None)
+    return [point for point in points if point["id"] in declared or holder_of(point) == serial]
+
+
 def bindings_after(register_bindings, actions):
     """The register's binding names after ``actions`` (for the diff)."""
     names = dict((b.get("retailPointId"), b.get("name")) for b in register_bindings if b.get("retailPointId"))
