@@ -11,6 +11,7 @@ Documented in docs/gitops.md.
 from __future__ import annotations
 
 import configparser
+import hashlib
 import json
 import os
 import shutil
@@ -18,8 +19,9 @@ import subprocess
 import sys
 
 USAGE = """\
-usage: modulkassa-plan [--playbook PLAYBOOK] [--report-dir DIR] [--fail-on-health[=SEVERITY]] [--]
-                       [ANSIBLE-PLAYBOOK ARGUMENTS...]
+usage: modulkassa-plan [--playbook PLAYBOOK] [--report-dir DIR] [--fail-on-health[=SEVERITY]]
+                       [--out PLAN.json | --apply PLAN.json [--record APPLIED.json]] [--since APPLIED.json]
+                       [--] [ANSIBLE-PLAYBOOK ARGUMENTS...]
        modulkassa-plan [PLAYBOOK] [ANSIBLE-PLAYBOOK ARGUMENTS...]
 
 Runs ansible-playbook (default playbook: modulkassa.pos.audit, the estate in check mode) with the
@@ -49,6 +51,15 @@ options:
                         the tax office accepts: no fiscal drive, not registered, registration refused).
                         Only the "=" form takes a value (a next word is the playbook or ansible-playbook's).
                         Default: $MODULKASSA_DRIFT_REPORT_FAIL_ON_HEALTH, else health does not fail the run
+  --out PLAN.json       also write the saved plan: every point and register binding with its planned action,
+                        its managed fields before and after, the fingerprint of the object as read, the digest
+                        of the desired data, the collection version and the account's login (no secret)
+  --apply PLAN.json     apply exactly that plan (default playbook: modulkassa.pos.site): refused, with nothing
+                        written, when a planned object moved since, the data changed, or the plan is for another
+                        account or collection version. Exit 0 applied (or nothing to apply), 1 error or refused
+  --record FILE         with --apply: where the applied record goes (default: DIR/applied-record.json)
+  --since APPLIED.json  label every drifted field of the report with where it changed since that applied record:
+                        in the cabinet outside git, in git and not yet applied, or both
   -h, --help            this text
 
 environment:
@@ -58,6 +69,12 @@ environment:
 
 CALLBACK = "modulkassa.pos.drift_report"
 DEFAULT_PLAYBOOK = "modulkassa.pos.audit"
+APPLY_PLAYBOOK = "modulkassa.pos.site"
+DEFAULT_RECORD = "applied-record.json"
+PLAN_FORMAT = "modulkassa.pos/saved-plan"
+PLAN_FORMAT_VERSION = 1
+VOLATILE_KEYS = ("created_at", "content_digest")
+PLAN_OPTIONS = ("--out", "--apply", "--record", "--since")
 DEFAULT_REPORT_DIR = "drift-report"
 DEFAULT_JSON = "drift-report.json"
 DEFAULT_MARKDOWN = "drift-report.md"
@@ -84,7 +101,14 @@ def parse_arguments(argv):
     """``(playbook, report_dir, passthrough, fail_on_health)``; the wrapper's options must come first.
 
     ``fail_on_health`` is None when not given (the callback then reads its environment variable, if any)."""
+    playbook, report_dir, passthrough, fail_on_health, dummy = parse_options(argv)
+    return playbook, report_dir, passthrough, fail_on_health
+
+
+def parse_options(argv):
+    """As ``parse_arguments``, plus ``{"out"|"apply"|"record"|"since": path}`` (saved plans, docs/gitops.md)."""
     playbook, report_dir, fail_on_health = None, None, None
+    plan_options = {}
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -101,7 +125,7 @@ def parse_arguments(argv):
                 raise UsageError("--fail-on-health takes %s, not %r" % (" or ".join(HEALTH_SEVERITIES), value))
             index += 1
             continue
-        if name in ("--playbook", "--report-dir"):
+        if name in ("--playbook", "--report-dir") + PLAN_OPTIONS:
             if not has_value:
                 if index + 1 >= len(argv):
                     raise UsageError("%s needs a value" % name)
@@ -111,15 +135,50 @@ def parse_arguments(argv):
                 raise UsageError("%s must not be empty" % name)
             if name == "--playbook":
                 playbook = value
-            else:
+            elif name == "--report-dir":
                 report_dir = value
+            else:
+                plan_options[name[2:]] = value
             index += 1
             continue
         break
     passthrough = list(argv[index:])
+    if "out" in plan_options and "apply" in plan_options:
+        raise UsageError("--out and --apply are two runs: plan first, apply the reviewed plan later")
+    if "record" in plan_options and "apply" not in plan_options:
+        raise UsageError("--record goes with --apply")
     if playbook is None and passthrough and not passthrough[0].startswith("-"):
         playbook = passthrough.pop(0)
-    return playbook or DEFAULT_PLAYBOOK, report_dir, passthrough, fail_on_health
+    default = APPLY_PLAYBOOK if "apply" in plan_options else DEFAULT_PLAYBOOK
+    return playbook or default, report_dir, passthrough, fail_on_health, plan_options
+
+
+def content_digest(document):
+    """As the collection computes it (module_utils/_saved_plan.py): sha256 of the canonical JSON, without the
+    timestamp and the digest itself."""
+    content = dict((key, value) for key, value in document.items() if key not in VOLATILE_KEYS)
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def check_plan_file(path):
+    """The saved plan, or raises UsageError saying why it cannot be applied (before anything runs)."""
+    try:
+        with open(path, "rb") as handle:
+            document = json.loads(handle.read().decode("utf-8"))
+    except OSError as exc:
+        raise UsageError("the saved plan %s cannot be read: %s" % (path, exc.strerror or exc))
+    except (ValueError, UnicodeError):
+        raise UsageError("the saved plan %s is not JSON (truncated, or not a plan file): make a new plan" % path)
+    if not isinstance(document, dict) or document.get("format") != PLAN_FORMAT:
+        raise UsageError("%s is not a saved plan of modulkassa.pos" % path)
+    if document.get("format_version") != PLAN_FORMAT_VERSION:
+        raise UsageError("the saved plan %s has format version %r, this wrapper reads %d: make a new plan"
+                         % (path, document.get("format_version"), PLAN_FORMAT_VERSION))
+    if document.get("content_digest") != content_digest(document):
+        raise UsageError("the saved plan %s was changed after it was made (its content digest does not match): a plan "
+                         "is applied only as it was reviewed; make a new plan" % path)
+    return document
 
 
 def configured_callbacks(environ):
@@ -237,13 +296,21 @@ def describe(report):
 def main(argv=None, environ=None):
     environ = dict(os.environ if environ is None else environ)
     try:
-        playbook, report_dir, passthrough, fail_on_health = parse_arguments(sys.argv[1:] if argv is None else argv)
+        playbook, report_dir, passthrough, fail_on_health, options = parse_options(
+            sys.argv[1:] if argv is None else argv)
     except HelpRequested:
         print(USAGE)
         return EXIT_NO_DRIFT
     except UsageError as exc:
         say("%s\n%s" % (exc, USAGE), sys.stderr)
         return EXIT_ERROR
+    saved = None
+    if "apply" in options:
+        try:
+            saved = check_plan_file(options["apply"])
+        except UsageError as exc:
+            say("refused: %s; nothing was run" % exc, sys.stderr)
+            return EXIT_ERROR
 
     ansible_playbook = find_ansible_playbook(environ)
     if not ansible_playbook:
@@ -268,7 +335,23 @@ def main(argv=None, environ=None):
         environ[FAIL_ON_HEALTH_ENV] = fail_on_health  # the callback decides, so the report says the same exit code
     environ.pop("ANSIBLE_CALLBACK_WHITELIST", None)  # an old alias would be read instead of the new name
 
-    command = [ansible_playbook, playbook] + passthrough
+    plan_path = record_path = None
+    extra = {}
+    if "out" in options:
+        plan_path = os.path.abspath(os.path.expanduser(options["out"]))
+        environ["MODULKASSA_PLAN_OUT"] = plan_path
+        extra["modulkassa_record_plan"] = True
+    if saved is not None:
+        record_path = os.path.abspath(os.path.expanduser(options.get("record") or os.path.join(directory, DEFAULT_RECORD)))
+        environ.update(MODULKASSA_APPLIED_OUT=record_path, MODULKASSA_APPLIED_PLAN_DIGEST=saved["content_digest"])
+        extra.update(modulkassa_saved_plan=os.path.abspath(options["apply"]), modulkassa_record_plan=True)
+    if "since" in options:
+        environ["MODULKASSA_DRIFT_SINCE"] = os.path.abspath(os.path.expanduser(options["since"]))
+    for stale in (plan_path, record_path):
+        if stale and os.path.exists(stale):
+            os.unlink(stale)
+
+    command = [ansible_playbook, playbook] + passthrough + (["-e", json.dumps(extra)] if extra else [])
     try:
         rc = subprocess.call(command, env=environ)
     except OSError as exc:
@@ -291,10 +374,29 @@ def main(argv=None, environ=None):
                                   "warnings)" % (report["status"].replace("_", " "), contradiction))
     if rc != 0 and code != EXIT_ERROR:
         code, text = EXIT_ERROR, "error: ansible-playbook exited %d (%s)" % (rc, text)
+    if plan_path and not os.path.isfile(plan_path) and code != EXIT_ERROR:
+        code, text = EXIT_ERROR, "error: no plan was written (%s; see the run's errors)" % text
+    if saved is not None:
+        code, text = apply_verdict(report, code, text)
     health = describe_health(report)
     say("%s%s; exit %d" % (text, "; " + health if health else "", code))
     say("report: %s (JSON: %s)" % (markdown_path, json_path))
+    if plan_path and os.path.isfile(plan_path):
+        say("plan: %s" % plan_path)
+    if record_path and os.path.isfile(record_path):
+        say("applied record: %s" % record_path)
     return code
+
+
+def apply_verdict(report, code, text):
+    """--apply exits 0 when the plan was applied (changes made, or nothing to do), 1 on any error or refusal; a
+    refusal names each object that moved (the tasks' messages say how)."""
+    if code == EXIT_ERROR:
+        stale = [f.get("msg") for f in report.get("failures") or [] if "saved plan" in str(f.get("msg") or "")]
+        for message in stale:
+            say("refused: %s" % message, sys.stderr)
+        return EXIT_ERROR, ("refused: the saved plan is stale, nothing was written" if stale else text)
+    return EXIT_NO_DRIFT, "applied: %s" % text
 
 
 if __name__ == "__main__":

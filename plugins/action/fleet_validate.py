@@ -18,6 +18,13 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import REGISTER_VARIABLES
+from ansible_collections.modulkassa.pos.plugins.module_utils._saved_plan import (
+    SavedPlanError,
+    check_basis,
+    check_desired_digest,
+    desired_digest,
+    load_saved_plan,
+)
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import TooLarge, Unrenderable, format_path, validate_inventory
 
 # The failure message lists this many problems; the ``errors`` result has all of them.
@@ -33,6 +40,7 @@ class ActionModule(ActionBase):
 
     argument_spec = {
         "registers_group": {"type": "str", "default": "registers"},
+        "saved_plan": {"type": "path"},
     }
 
     def _render(self, templar, parts, value):
@@ -98,6 +106,17 @@ class ActionModule(ActionBase):
 
         errors, summary = validate_inventory(controller, registers, others)
         result.update(changed=False, summary=summary, errors=[error.as_dict() for error in errors])
+        if not errors:
+            # What a saved plan was made from (docs/gitops.md "Saved plans"): an apply of it refuses other data.
+            result["desired_digest"] = desired_digest(controller, registers)
+            if args["saved_plan"]:
+                try:
+                    saved = load_saved_plan(args["saved_plan"])
+                    check_basis(saved)
+                    check_desired_digest(saved, result["desired_digest"])
+                except SavedPlanError as exc:
+                    result.update(failed=True, msg=str(exc))
+                    return result
         if errors:
             shown = "; ".join(str(error) for error in errors[:SHOWN_IN_MESSAGE])
             more = " (and %d more: see errors)" % (len(errors) - SHOWN_IN_MESSAGE) if len(errors) > SHOWN_IN_MESSAGE else ""

@@ -19,10 +19,11 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes i
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, activation_of, public_point
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError, apply_plan, normalize_specs, plan_points
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_plan import PointPlan
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError, normalize_specs
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import object_diff
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._progress import poll
+from ansible_collections.modulkassa.pos.plugins.module_utils._polling import poll
 
 POINT_OPTIONS = ("name", "id") + tuple(point_attributes())
 
@@ -71,9 +72,10 @@ class ActionModule(CabinetActionBase):
             return []
 
     def execute(self, args, prepared, client, task_vars):
-        actual = self._current_points(client, prepared[0][2])  # the id as validated: a UUID in lower case
-        change = plan_points(prepared, actual, args["cabinet_login"])[0]
-        apply_plan([change], client, check_mode=self.check_mode)
+        declared = prepared[0]
+        plan = PointPlan.make(prepared, self._current_points(client, declared.id), args["cabinet_login"])
+        plan.apply(client, check_mode=self.check_mode)
+        change = plan.changes[0]
         if change.outcome == "failed":
             return {"failed": True, "changed": False, "action": change.action, "id": change.id,
                     "msg": "%s of retail point %r failed: %s" % (change.action, change.name, change.error)}

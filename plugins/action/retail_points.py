@@ -14,21 +14,24 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, check_expanded_size
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_plan import PointPlan
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
-    GUARD_EXCLUDED,
-    KEEP,
     PURGE_MAX_DEFAULT,
-    PurgeRefused,
-    apply_plan,
     check_purge_max,
     normalize_specs,
-    plan_points,
     purge_exclusions,
-    summary_of,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._saved_plan import (
+    guard_points,
+    load_saved_plan,
+    plan_header,
+    point_entry,
+    point_entry_after,
+    stale_message,
 )
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._argument_checks import locate_element_error, raw_type_error
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import points_diff
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import diff_entries
 
 # In a points_file mapping, the list is under the fleet data's variable name, so a group_vars file can be moved
 # out of the inventory as it is (docs/scale.md).
@@ -102,6 +105,8 @@ class ActionModule(CabinetActionBase):
         "purge_exclude": {"type": "list", "elements": "str", "default": []},
         "purge_max": {"type": "int", "default": PURGE_MAX_DEFAULT},
         "concurrency": {"type": "int", "default": 16},
+        "saved_plan": {"type": "path"},
+        "record_plan": {"type": "bool", "default": False},
     })
     validation_rules = {"required_one_of": [["points", "points_file"]],
                         "mutually_exclusive": [["points", "points_file"]]}
@@ -121,82 +126,44 @@ class ActionModule(CabinetActionBase):
         # purge is turned on.
         args["purge_exclude"] = purge_exclusions(args["purge_exclude"])
         check_purge_max(args["purge_max"])
+        saved = load_saved_plan(args["saved_plan"]) if args["saved_plan"] else None  # before any request
         if args["points_file"] is not None:
             # A relative path is relative to the playbook's directory, like the files a task reads.
             points = load_points_file(self._loader.path_dwim(args["points_file"]))
-            return normalize_specs(validate_file_points(points), "points_file")
-        return normalize_specs(args["points"], "points")
+            return normalize_specs(validate_file_points(points), "points_file"), saved
+        return normalize_specs(args["points"], "points"), saved
 
     def execute(self, args, prepared, client, task_vars):
-        try:
-            changes = plan_points(prepared, client.list_points(), args["cabinet_login"], purge=args["purge"],
-                                  purge_exclude=args["purge_exclude"], purge_max=args["purge_max"])
-        except PurgeRefused as exc:
-            return self._refused(exc)
-        writes = [c for c in changes if c.changed]
+        declared, saved = prepared
+        plan = PointPlan.make(declared, client.list_points(), args["cabinet_login"], purge=args["purge"],
+                              purge_exclude=args["purge_exclude"], purge_max=args["purge_max"])
+        stale = guard_points(saved, plan, args["cabinet_login"]) if saved is not None else []
+        if stale:
+            plan.refuse(stale_message("retail point", stale))
+        self._apply(plan, client, args, task_vars)
+        result = plan.result()
+        if stale:
+            result["stale"] = stale
+        if args["record_plan"]:
+            # What modulkassa-plan writes to the saved plan (--out) or the applied record (--apply): no secret.
+            result["plan"] = dict(plan_header(args["cabinet_login"]), points=[point_entry(c) for c in plan.changes])
+            if not self.check_mode:
+                result["plan"]["applied"] = [point_entry_after(c) for c in plan.changes]
+        if self.diff_mode:
+            # Rendering a YAML diff per changed point costs about 1 ms each: only when --diff asks for it.
+            result["diff"] = diff_entries(plan.diff_entries())
+        return result
+
+    def _apply(self, plan, client, args, task_vars):
+        if not plan.writes or self.check_mode:
+            plan.apply(client, check_mode=self.check_mode, concurrency=args["concurrency"])
+            return
 
         def describe(elapsed):
             # Counts only (read from the writer threads' outcomes): no point's data in a progress line.
-            finished = [c.outcome for c in writes if c.outcome in ("done", "failed", "not_attempted")]
+            finished = [c.outcome for c in plan.writes if c.outcome in ("done", "failed", "not_attempted")]
             return "retail_points: %d of %d writes done, %d failed (%.0f s)" % (
-                finished.count("done"), len(writes), finished.count("failed"), elapsed)
+                finished.count("done"), len(plan.writes), finished.count("failed"), elapsed)
 
-        if writes and not self.check_mode:
-            with self.progress(client, task_vars, describe):
-                failed = apply_plan(changes, client, check_mode=False, concurrency=args["concurrency"])
-        else:
-            failed = apply_plan(changes, client, check_mode=self.check_mode, concurrency=args["concurrency"])
-        not_attempted = [c for c in writes if c.outcome == "not_attempted"]
-        result = {
-            "changed": any(c.changed and c.outcome in ("done", "predicted") for c in changes),
-            "summary": summary_of(changes),
-            "results": [c.result() for c in changes],
-        }
-        notices = ["retail point %r: %s" % (c.name, notice) for c in changes for notice in c.notices]
-        guarded = _guarded_warning(changes)
-        if guarded:
-            notices.append(guarded)
-        if notices:
-            result["warnings"] = notices  # shown by Ansible; the drift report reads results[].notices and reason
-        if self.diff_mode:
-            # Rendering a YAML diff per changed point costs about 1 ms each: only when --diff asks for it.
-            result["diff"] = points_diff(changes)
-        if failed:
-            done = sum(1 for c in changes if c.outcome == "done")
-            result["failed"] = True
-            result["msg"] = "%d of %d writes failed (%d done, the rest unchanged): %s" % (
-                len(failed), len(writes), done, "; ".join("%s (%s): %s" % (c.name, c.action, c.error) for c in failed))
-        if not_attempted:
-            result["failed"] = True
-            reason = next((c.error for c in not_attempted if c.error), "the run stopped")
-            stop = "%d of %d writes not attempted: %s" % (len(not_attempted), len(writes), reason)
-            result["msg"] = "%s; %s" % (result["msg"], stop) if failed else stop
-        return result
-
-    def _refused(self, refusal):
-        """The failed result of a purge refused before any write: the message, and the plan that was refused (each
-        write ``not_attempted``), so the task's results and the drift report show what the purge would have done."""
-        for change in refusal.changes:
-            change.outcome = "not_attempted" if change.changed else "unchanged"
-        result = {
-            "failed": True,
-            "changed": False,
-            "msg": str(refusal),
-            "summary": summary_of(refusal.changes),
-            "results": [c.result() for c in refusal.changes],
-        }
-        if self.diff_mode:
-            result["diff"] = points_diff(refusal.changes)
-        return result
-
-
-def _guarded_warning(changes):
-    """One warning for the points the purge keeps because a register or the tax office holds them: points in use
-    that the list does not declare (declare them, or exclude them). Points kept only by purge_exclude are expected."""
-    held = [c for c in changes if c.action == KEEP and set(c.guards) - {GUARD_EXCLUDED}]
-    if not held:
-        return None
-    more = " and %d more" % (len(held) - 5) if len(held) > 5 else ""
-    return ("purge kept %d point(s) that the list does not declare, because a register or the tax office holds "
-            "them: %s%s (results[].reason says which); declare them, or name them in purge_exclude"
-            % (len(held), ", ".join(repr(c.name or c.id) for c in held[:5]), more))
+        with self.progress(client, task_vars, describe):
+            plan.apply(client, concurrency=args["concurrency"])

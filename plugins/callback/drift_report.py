@@ -113,6 +113,35 @@ options:
     ini:
       - section: callback_drift_report
         key: display_markdown
+  plan_file:
+    description:
+      - Also write the saved plan of the run to this file (JSON; docs/gitops.md "Saved plans"), from the C(plan)
+        results of M(modulkassa.pos.retail_points) and M(modulkassa.pos.register) (their C(record_plan) option).
+      - C(tools/modulkassa-plan --out) sets it. No file is written when the run cannot give a whole plan.
+    type: path
+    env:
+      - name: MODULKASSA_PLAN_OUT
+  applied_file:
+    description:
+      - Also write the applied record of the run to this file (JSON) - the managed state each point and register
+        was left in, with fingerprints. C(tools/modulkassa-plan --apply) sets it.
+    type: path
+    env:
+      - name: MODULKASSA_APPLIED_OUT
+  applied_plan_digest:
+    description:
+      - The content digest of the saved plan being applied, kept in the applied record.
+    type: str
+    env:
+      - name: MODULKASSA_APPLIED_PLAN_DIGEST
+  since_file:
+    description:
+      - An applied record (O(applied_file) of an earlier run). Every drifted field of the report is then labelled
+        with where it changed since - in the cabinet outside git, in git and not yet applied, or both.
+        C(tools/modulkassa-plan --since) sets it.
+    type: path
+    env:
+      - name: MODULKASSA_DRIFT_SINCE
 notes:
   - A failed task under C(ignore_errors) is listed but is not an error. A failed task that a C(rescue) handled
     still is - the audit could not tell that part of the state.
@@ -131,6 +160,7 @@ from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import DriftCollector, SecretMasker, render_markdown
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._plan_file import PlanCollector, label_origins
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._task_result import unpack_task_result
 
 
@@ -167,12 +197,14 @@ class CallbackModule(CallbackBase):
                               values=[os.environ.get("MODULKASSA_PASSWORD")])
         # Ansible refuses a value outside the option's choices before this runs.
         self._collector = DriftCollector(masker, fail_on_health=self.get_option("fail_on_health") or None)
+        self._plans = PlanCollector()
 
     def _record(self, result, status, ignored=False):
         if self._collector is None:
             return
         task, host, data = unpack_task_result(result)
         check_mode = task.check_mode if isinstance(getattr(task, "check_mode", None), bool) else None
+        self._plans.add(host.get_name(), getattr(task, "resolved_action", None) or task.action, data)
         self._collector.add(
             host=host.get_name(),
             task=task.get_name(),
@@ -220,6 +252,7 @@ class CallbackModule(CallbackBase):
         json_path = os.path.join(output_dir, os.path.expanduser(self.get_option("json_file")))
         markdown_path = os.path.join(output_dir, os.path.expanduser(self.get_option("markdown_file")))
         report["files"] = {"json": json_path, "markdown": markdown_path}
+        self._write_plan_files(report)
         markdown = render_markdown(report, max_rows=self.get_option("max_rows"))
         if self.get_option("display_markdown"):
             self._display.display("\n" + markdown)
@@ -234,3 +267,29 @@ class CallbackModule(CallbackBase):
                                   report["status"], report["summary"]["changes"], report["summary"]["failures"],
                                   report["summary"]["unreachable"], report["health"]["summary"]["points_in_trouble"],
                                   markdown_path))
+
+    def _write_plan_files(self, report):
+        """The saved plan (--out), the applied record (--apply), the labels of --since (docs/gitops.md)."""
+        since = self.get_option("since_file")
+        if since:
+            try:
+                with open(since, encoding="utf-8") as handle:
+                    label_origins(report, json.load(handle))
+            except (OSError, ValueError, AttributeError, TypeError) as exc:
+                self._display.error("modulkassa.pos.drift_report: the applied record %s cannot be read: %s" % (since, exc))
+        for option, build in (("plan_file", lambda: self._plans.plan_document(report["generated_at"])),
+                              ("applied_file", lambda: self._plans.applied_document(
+                                  report["generated_at"], self.get_option("applied_plan_digest")))):
+            path = self.get_option(option)
+            if not path:
+                continue
+            document = build()
+            if self._plans.problems:
+                self._display.error("modulkassa.pos.drift_report: no %s written: %s" % (
+                    option.replace("_", " "), "; ".join(self._plans.problems)))
+                continue
+            try:
+                _write_atomically(os.path.abspath(path), json.dumps(document, ensure_ascii=False, indent=2,
+                                                                    sort_keys=True) + "\n")
+            except OSError as exc:
+                self._display.error("modulkassa.pos.drift_report: could not write %s: %s" % (path, exc))

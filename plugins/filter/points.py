@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner import looks_like_id
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_actual, point_name_key
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import PointIndex
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_actual, is_point_id
 
 
 def point_index(points):
@@ -24,23 +24,8 @@ def point_index(points):
     if not isinstance(points, (list, tuple)):
         raise AnsibleFilterError("point_index expects a list of retail points (retail_point_info's points), got %s"
                                  % type(points).__name__)
-    index, names_by_key = {}, {}
-    for point in points:
-        if not isinstance(point, dict) or not point.get("id"):
-            continue
-        name = canonical_actual(point)["name"]
-        same = names_by_key.setdefault(point_name_key(name), [])
-        same.append(name)
-        for spelling in same:
-            index[spelling] = str(point["id"]) if len(same) == 1 else None
-    return index
-
-
-def _folded_lookup(reference, index):
-    """The id of the indexed name equal to ``reference`` after folding (``point_name_key``), else None."""
-    key = point_name_key(reference)
-    found = [point_id for name, point_id in index.items() if isinstance(name, str) and point_name_key(name) == key]
-    return found[0] if len(found) == 1 and found[0] else None
+    return dict((canonical_actual(point)["name"], str(point["id"]) if len(same) == 1 else None)
+                for same in PointIndex(points).by_name.values() for point in same)
 
 
 def point_ids(references, index):
@@ -49,15 +34,22 @@ def point_ids(references, index):
         raise AnsibleFilterError("point_ids expects a list of point names or ids, got %s" % type(references).__name__)
     if not isinstance(index, dict):
         raise AnsibleFilterError("point_ids expects an index from point_index, got %s" % type(index).__name__)
+    folded = None  # built on the first name not spelt as the cabinet spells it
     resolved = []
     for reference in references:
         reference = str(reference).strip()
-        if looks_like_id(reference):
+        if is_point_id(reference):
             resolved.append(reference)
         elif reference in index:
             resolved.append(str(index[reference] or reference))
         else:
-            resolved.append(str(_folded_lookup(reference, index) or reference))
+            if folded is None:
+                # The names whose id is known, looked up as every name is (an ambiguous one maps to None: left out,
+                # so the reference passes through and the register plugin refuses it naming the ids).
+                folded = PointIndex([{"id": point_id, "name": name} for name, point_id in index.items()
+                                     if isinstance(name, str) and point_id])
+            point = folded.find_unique(reference)
+            resolved.append(str(point["id"]) if point else reference)
     return resolved
 
 

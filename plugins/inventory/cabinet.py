@@ -147,6 +147,7 @@ from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient, CabinetError
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import reference_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
     KKT_FIELD,
     NO_REGISTRATION_REQUEST,
@@ -158,7 +159,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
     statuses_of,
     worst,
 )
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual, point_name_key
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual
 
 REGISTERS_GROUP = "modulkassa_registers"
 POINTS_GROUP = "modulkassa_retail_points"
@@ -171,7 +172,6 @@ POINT_KEYS = ("id", "name", "address", "phone", "inn", "kpp", "tax_mode", "vat_t
 
 _NOT_GROUP_CHARS = re.compile(r"\W+")
 _GLOB_MAGIC = re.compile(r"[*?[]")
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _TRANSLIT = dict(zip(
     "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
@@ -292,7 +292,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     # -- the git data's declared points ---------------------------------------------------------------------
 
     def _declared_points(self, path):
-        """The set of declared names and (lower-cased) ids, or None when no declared points are configured."""
+        """The set of declared references (``reference_key``: lower-case ids, folded names), or None when no declared
+        points are configured."""
         names = list(self.get_option("declared_points") or [])
         patterns = self.get_option("declared_points_files") or []
         if not names and not patterns:
@@ -321,11 +322,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     names.extend(self._refs_of(item, "%s: %s[%d]" % (file_path, var, index)))
         if not found_var:
             raise AnsibleParserError("%s: declared_points_files: no file holds %r (see declared_points_var)" % (path, var))
-        refs = set()
-        for ref in names:
-            ref = str(ref).strip()
-            refs.add(ref.lower() if _UUID_RE.match(ref) else point_name_key(ref))
-        return refs
+        return set(reference_key(ref) for ref in names)
 
     @staticmethod
     def _refs_of(item, where):
@@ -352,7 +349,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             inventory.add_child(STATE_GROUPS[state_of(record)], group)
             managed = None
             if declared is not None:
-                managed = record["id"] in declared or point_name_key(record["name"]) in declared
+                managed = reference_key(record["id"]) in declared or reference_key(record["name"]) in declared
                 inventory.add_child(MANAGED_GROUP if managed else UNMANAGED_GROUP, group)
             register = record["register"]
             if not register:

@@ -22,13 +22,11 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner im
     BindingAction,
     bindings_after,
     holder_of,
-    index_points,
-    looks_like_id,
     plan_bindings,
     resolve_references,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import register_health
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import points_named
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import PointIndex
 
 
 class RegisterData(object):
@@ -73,20 +71,20 @@ class CabinetView(object):
     """The cabinet's points, indexed once for every register of the run."""
 
     def __init__(self, points):
-        self.points = [p for p in points if isinstance(p, dict) and p.get("id")]
-        self.by_id, self.by_name = index_points(self.points)
+        self.index = PointIndex(points)
+        self.points = self.index.points
         self.held = cabinet_bindings(self.points)
 
     def health(self, serial, declared=()):
         """``health`` as ``register`` returns it: the points ``serial`` holds and the ``declared`` ones, from this read."""
-        points = dict((b["retailPointId"], self.by_id[b["retailPointId"]]) for b in self.held.get(serial, [])
-                      if b["retailPointId"] in self.by_id)
+        points = dict((b["retailPointId"], self.index.get(b["retailPointId"])) for b in self.held.get(serial, [])
+                      if self.index.get(b["retailPointId"]) is not None)
         points.update((point["id"], point) for point in declared if point is not None)
         return register_health(serial, list(points.values()))
 
     def resolve(self, references):
         """``[(reference, point or None)]``; ``ValueError`` for a name two points share (as ``register``)."""
-        return resolve_references([r.strip() for r in references], self.by_id, self.by_name)
+        return resolve_references(references, self.index)
 
     def point_ids(self, references):
         """Ids of the cabinet points that ``references`` (names or ids) name; unknown and ambiguous ones are left out."""
@@ -94,15 +92,9 @@ class CabinetView(object):
         for reference in references:
             if not isinstance(reference, str) or not reference.strip():
                 continue
-            ref = reference.strip()
-            if looks_like_id(ref):
-                point = self.by_id.get(ref.lower()) or self.by_id.get(ref)
-                if point:
-                    ids.add(point["id"])
-            else:
-                matches = points_named(ref, self.by_name)  # names compare folded, as everywhere
-                if len(matches) == 1:
-                    ids.add(matches[0]["id"])
+            point = self.index.find_unique(reference)
+            if point is not None:
+                ids.add(point["id"])
         return ids
 
 

@@ -68,6 +68,8 @@ OTHER_KNOWN_VARIABLES = (
     "modulkassa_ca_path",
     "modulkassa_validate_certs",
     "modulkassa_agent_path",
+    "modulkassa_saved_plan",  # modulkassa-plan --apply: the plan file (docs/gitops.md)
+    "modulkassa_record_plan",  # modulkassa-plan --out / --apply: plugins return their plan entries
 )
 
 POINT_KEYS = ("name", "id", "state", "address", "phone", "inn", "kpp", "tax_mode", "vat", "vat_tag",

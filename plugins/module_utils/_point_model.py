@@ -126,21 +126,6 @@ def name_matches(name, pattern):
     return name_key == pattern_key or fnmatch.fnmatchcase(name_key, pattern_key)
 
 
-def index_by_name(points):
-    """``{point_name_key(name): [points]}`` of the cabinet's points that have an id (for ``points_named``)."""
-    index = {}
-    for point in points:
-        if isinstance(point, dict) and point.get("id"):
-            index.setdefault(point_name_key(canonical_actual(point)["name"]), []).append(point)
-    return index
-
-
-def points_named(name, index):
-    """The cabinet points ``name`` designates (``index`` from ``index_by_name``): one, none, or several. Several
-    is ambiguous, whether spelt alike or only equal after folding: the caller fails naming their ids (D6)."""
-    return index.get(point_name_key(name), [])
-
-
 def _inn_checksum(digits, weights):
     return sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10
 

@@ -17,6 +17,7 @@ guards"): a point active on a register, one whose tax-office registration is und
 
 from __future__ import annotations
 
+import collections
 import copy
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +29,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
     WritesStopped,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import health_of
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import AmbiguousName, PointIndex
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     DELETABLE_REGISTRATION_STATES,
     KKT_NOT_PLUGGED,
@@ -40,12 +42,10 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     canonical_actual,
     canonical_desired,
     changed_fields,
-    index_by_name,
     is_point_id,
     name_matches,
     point_id_for,
     point_name_key,
-    points_named,
     register_label,
     registration_blocks_delete,
     registration_of,
@@ -64,6 +64,11 @@ _NAMES_IN_MESSAGE = 5
 
 # The cabinet's answer to a DELETE of a point whose registration is under way.
 DELETE_FORBIDDEN_CODE = "retail-point-delete-forbidden"
+
+
+# One declared point as ``normalize_specs`` checked it: where it is declared (``points[3]``), ``present`` or
+# ``absent``, its id (a lower-case UUID) or None, and its canonical managed fields.
+DeclaredPoint = collections.namedtuple("DeclaredPoint", ("source", "state", "id", "desired"))
 
 
 class PlanError(Exception):
@@ -98,6 +103,7 @@ class PointChange(object):
         self.notices = []
         self.guards = []  # KEEP: the guards that hold the point (GUARD_ACTIVE, ...)
         self.reason = None  # KEEP: why, one sentence per guard
+        self.fingerprint = None  # of ``current`` as read (_fingerprint.py), set by the PointPlan
 
     @property
     def changed(self):
@@ -284,28 +290,20 @@ def check_purge_limit(changes, normalized, purge_max):
                 len(purged), purge_max, _names(purged), nothing, len(purged)), changes)
 
 
-def _index_actual(actual_points):
-    by_id = dict((point["id"], point) for point in actual_points if isinstance(point, dict) and point.get("id"))
-    return by_id, index_by_name(actual_points)
-
-
-def _find_current(spec_id, name, by_id, by_name):
+def _find_current(spec_id, name, index):
     """The cabinet point a declaration designates. A name equal to a cabinet point's only after folding
     (``point_name_key``: another case or spacing) is that point, so the update shows the spelling change
     instead of creating a near-duplicate."""
     if spec_id:
-        return by_id.get(spec_id)
-    matches = points_named(name, by_name) if name is not None else []
-    if len(matches) > 1:
-        raise PlanError("retail point name %r is ambiguous in the cabinet: ids %s (%s); identify it by id"
-                        % (name, ", ".join(sorted(p["id"] for p in matches)),
-                           "names are compared ignoring letter case and spaces"
-                           if len(set(canonical_actual(p)["name"] for p in matches)) > 1 else "the same name"))
-    return matches[0] if matches else None
+        return index.get(spec_id)
+    try:
+        return index.find_named(name)
+    except AmbiguousName as exc:
+        raise PlanError(str(exc))
 
 
 def normalize_specs(specs, path_prefix="points"):
-    """Validate every declared point before any request; returns ``[(source, state, id, canonical)]``."""
+    """Validate every declared point before any request; returns ``[DeclaredPoint]``."""
     normalized, seen_names, seen_ids = [], {}, {}
     for index, spec in enumerate(specs):
         source = "%s[%d]" % (path_prefix, index) if path_prefix else ""
@@ -335,7 +333,7 @@ def normalize_specs(specs, path_prefix="points"):
             if spec_id in seen_ids:
                 raise PointInputError(prefix + "id", "duplicates %s.id" % seen_ids[spec_id])
             seen_ids[spec_id] = source or "point"
-        normalized.append((source, str(state), str(spec_id) if spec_id else None, desired))
+        normalized.append(DeclaredPoint(source, str(state), str(spec_id) if spec_id else None, desired))
     return normalized
 
 
@@ -347,10 +345,10 @@ def plan_points(normalized, actual_points, login, purge=False, purge_exclude=(),
     when the deletes exceed ``purge_max`` (``check_purge_limit``)."""
     exclusions = purge_exclusions(purge_exclude)
     purge_max = check_purge_max(purge_max)
-    by_id, by_name = _index_actual(actual_points)
+    index = PointIndex(actual_points)
     matched, changes = set(), []
     for source, state, spec_id, desired in normalized:
-        current = _find_current(spec_id, desired.get("name"), by_id, by_name)
+        current = _find_current(spec_id, desired.get("name"), index)
         name = desired.get("name") or (current and current.get("name")) or spec_id
         if current is not None:
             matched.add(current["id"])

@@ -38,6 +38,11 @@ options:
       - The inventory group whose hosts are the registers reachable over SSH.
     type: str
     default: registers
+  saved_plan:
+    description:
+      - Path of a saved plan (C(tools/modulkassa-plan --out)) about to be applied. The task fails when the digest of
+        the desired data (RV(desired_digest)) or the collection version is not the plan's, or the file was changed.
+    type: path
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.flow
@@ -78,6 +83,13 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+desired_digest:
+  description:
+    - The sha256 of the desired data (the fleet variables plans are made from; no credential), as a saved plan
+      records it.
+  returned: when the data is valid
+  type: str
+  sample: 9f2c0d6b1e7a4c3d5b8e0f1a2c4d6e8f0a1b3c5d7e9f1a3b5c7d9e1f3a5b7c9d
 msg:
   description: One line; on failure it lists the first 20 problems.
   returned: always

@@ -30,7 +30,6 @@ def object_diff(label, before, after):
     }
 
 
-def points_diff(changes):
-    """One diff entry per changed point (``retail_points``), each headed by the point's name."""
-    return [object_diff("retail point %s" % (change.name or change.id), change.before(), change.after())
-            for change in changes if change.changed]
+def diff_entries(entries):
+    """One diff entry per ``(label, before, after)`` of a plan (``PointPlan.diff_entries()``)."""
+    return [object_diff(label, before, after) for label, before, after in entries]

@@ -542,8 +542,11 @@ _FIELD_LABELS = {"retail_points": "retail points", "tax_mode": "tax mode", "vat_
                  "fiscal_service_enabled": "fiscal service", "inn": "INN", "kpp": "KPP"}
 
 
-def _field(name):
-    return _FIELD_LABELS.get(name, str(name).replace("_", " "))
+def _field(name, change=None):
+    """A field's label; with ``--since``, where it changed (``origin_text``, from _plan_file.label_origins)."""
+    label = _FIELD_LABELS.get(name, str(name).replace("_", " "))
+    origin = change.get("origin_text") if isinstance(change, dict) else None
+    return "%s (*%s*)" % (label, origin) if origin else label
 
 
 def _action_text(action):
@@ -597,7 +600,7 @@ def render_markdown(report, max_rows=200):
         changes = point.get("changes") or {"(unknown)": {}}
         for field, change in changes.items():
             rows.append("| %s | %s | %s | %s | %s |" % (
-                name, action, _field(field), _md_value(change.get("before")), _md_value(change.get("after"))))
+                name, action, _field(field, change), _md_value(change.get("before")), _md_value(change.get("after"))))
     _table(lines, "Retail points (%d)" % len(report["retail_points"]),
            "| retail point | action | field | %s | %s |" % (now, then), "|---|---|---|---|---|", rows, max_rows)
 
@@ -607,7 +610,7 @@ def render_markdown(report, max_rows=200):
         for field, change in (register.get("changes") or {"(unknown)": {}}).items():
             rows.append("| %s | %s | %s | %s | %s | %s |" % (
                 _md_text(register["host"]) + (" (not in the inventory)" if register.get("declared") is False else ""),
-                _md_value(register.get("serial")), _field(field),
+                _md_value(register.get("serial")), _field(field, change),
                 _md_value(change.get("before")), _md_value(change.get("after")), actions))
     _table(lines, "Registers (%d)" % len(report["registers"]),
            "| register | serial | field | %s | %s | actions |" % (now, then), "|---|---|---|---|---|---|", rows, max_rows)

@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import shlex
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._binding_apply import AgentError
+
 DEFAULT_AGENT_PATH = "modulkassa-agent"
 
 AGENT_EXIT_CODES = {
@@ -33,13 +35,6 @@ EXPLANATIONS = {
     "cabinet-unreachable": "the register cannot reach the cabinet (network, DNS, TLS)",
     "not-bound": "the register does not hold that point",
 }
-
-
-class AgentError(Exception):
-    def __init__(self, message, code="agent-error", exit_code=None):
-        self.code = code
-        self.exit_code = exit_code
-        super(AgentError, self).__init__(message)
 
 
 def _redact(text, secrets):
@@ -127,3 +122,22 @@ def agent_status(action, agent_path):
         raise AgentError("register agent status is not the documented JSON (serial, bindings)", code="agent-protocol")
     status.setdefault("bindings", [])
     return status
+
+
+class RegisterAgent(object):
+    """The agent interface the binding apply (module_utils/_binding_apply.py) talks to, over the task's connection:
+    ``status()``, ``activate(code)`` (the code on stdin, redacted from everything returned or raised) and
+    ``deactivate(point_id)``."""
+
+    def __init__(self, action, agent_path):
+        self.action = action
+        self.agent_path = agent_path
+
+    def status(self):
+        return agent_status(self.action, self.agent_path)
+
+    def activate(self, code):
+        return run_agent(self.action, self.agent_path, ["activate"], stdin=code, secrets=[code])
+
+    def deactivate(self, point_id):
+        return run_agent(self.action, self.agent_path, ["deactivate", "--retail-point", point_id])

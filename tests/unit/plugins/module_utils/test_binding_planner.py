@@ -14,10 +14,10 @@ import pytest
 from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes import new_activation_code, record_code
 from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner import (
     bindings_after,
-    index_points,
     plan_bindings,
     resolve_references,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import PointIndex
 
 ID_A = "11111111-1111-4111-8111-111111111111"
 ID_B = "22222222-2222-4222-8222-222222222222"
@@ -31,8 +31,7 @@ def point(point_id, name, serial=None):
 
 
 def plan(serial, bindings, points, references, state="bound", exclusive=False):
-    by_id, by_name = index_points(points)
-    return plan_bindings(serial, bindings, resolve_references(references, by_id, by_name), state, exclusive)
+    return plan_bindings(serial, bindings, resolve_references(references, PointIndex(points)), state, exclusive)
 
 
 def test_nothing_to_do_when_the_cabinet_says_this_register_holds_them():

@@ -27,7 +27,13 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner impo
     plan_points,
     summary_of,
 )
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import points_diff as diff_of
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_plan import PointPlan
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import diff_entries
+
+
+def diff_of(changes):
+    return diff_entries(PointPlan(changes).diff_entries())
+
 
 LOGIN = "ops@example.com"
 
