@@ -6,7 +6,7 @@
 
     bash bench/run_all.sh                 # the full run (about 30-45 minutes on 2 idle cores)
     bash bench/run_all.sh --quick         # smaller sizes, a smoke run of the machinery (about 5 minutes)
-    bash bench/run_all.sh --only points   # one case: points, registers, planning, export or cabinet_audit (comma-separated)
+    bash bench/run_all.sh --only points   # one case: points, registers, planning, export, cabinet_audit or saved_plans (comma-separated)
     bash bench/run_all.sh --headline [--core 2.16]   # the headline cases, on the newest core or on 2.16
 
 Each case script sets up its own sandbox (emulator, register hosts) in a temporary directory and prints one
@@ -36,6 +36,7 @@ FULL = {
     "planning": ["--sizes", "1000,5000,10000"],
     "export": ["--points", "1000", "--repeat", "3"],
     "cabinet_audit": ["--counts", "100,1000", "--ssh-registers", "100", "--repeat", "3"],
+    "saved_plans": ["--points", "1000"],
 }
 # The headline cases, small enough to run on each core in turn (bench/run_all.sh --headline [--core 2.16]):
 # 1,000 points at 20 ms (ours, sequential writes; the loops on 10 and 5 items only), 10 registers, planning at 1,000
@@ -52,6 +53,7 @@ QUICK = {
     "planning": ["--sizes", "1000,2000"],
     "export": ["--points", "200", "--repeat", "1"],
     "cabinet_audit": ["--counts", "20,100", "--ssh-registers", "10", "--repeat", "1"],
+    "saved_plans": ["--points", "100"],
 }
 
 
@@ -70,7 +72,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes: check the machinery, not the targets")
     parser.add_argument("--headline", action="store_true", help="the headline cases only (run on each core)")
-    parser.add_argument("--only", default="points,registers,planning,export,cabinet_audit")
+    parser.add_argument("--only", default="points,registers,planning,export,cabinet_audit,saved_plans")
     args = parser.parse_args(argv)
     plan = QUICK if args.quick else HEADLINE if args.headline else FULL
     started = datetime.datetime.now(datetime.timezone.utc)
