@@ -16,7 +16,7 @@ from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._binding_apply import AgentError, BindingApply
 from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner import (
-    BindingPlan, looks_like_id, points_of_register, resolve_references)
+    BindingPlan, looks_like_id, points_of_register, resolve_references, serial_mismatch)
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import register_health
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import AmbiguousName, PointIndex
@@ -26,7 +26,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._saved_plan import 
     guard_register, load_saved_plan, plan_header, register_entry, register_refusal)
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import object_diff
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import RegisterAgent, resolve_agent_path
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._register_agent import RegisterAgent, resolve_agent_path, task_or_host_value
 
 
 class ActionModule(CabinetActionBase):
@@ -38,6 +38,7 @@ class ActionModule(CabinetActionBase):
         "state": {"type": "str", "default": "bound", "choices": ["bound", "unbound"]},
         "exclusive": {"type": "bool", "default": False},
         "agent_path": {"type": "str"},
+        "serial": {"type": "str"},
         "wait_timeout": {"type": "float", "default": 60.0},
         "saved_plan": {"type": "path"},
         "record_plan": {"type": "bool", "default": False},
@@ -55,6 +56,7 @@ class ActionModule(CabinetActionBase):
         if args["wait_timeout"] <= 0:
             raise PointInputError("wait_timeout", "must be positive")
         return {"references": references, "agent_path": resolve_agent_path(self, args["agent_path"], task_vars),
+                "serial": task_or_host_value(self, args["serial"], task_vars, "modulkassa_register_serial"),
                 "saved": load_saved_plan(args["saved_plan"]) if args["saved_plan"] else None}
 
     def execute(self, args, prepared, client, task_vars):
@@ -63,6 +65,9 @@ class ActionModule(CabinetActionBase):
             status = agent.status()
         except AgentError as exc:
             return {"failed": True, "msg": str(exc), "agent_error": exc.code}
+        mismatch = serial_mismatch(prepared["serial"], status["serial"])  # before any read of the cabinet or write
+        if mismatch:
+            return {"failed": True, "msg": mismatch, "serial": status["serial"]}
         seen, resolved, warnings = self._read_points(client, prepared["references"], args["state"])
         plan = BindingPlan.make(status["serial"], status["bindings"], resolved, args["state"], args["exclusive"],
                                 check_mode=self.check_mode, warnings=warnings)

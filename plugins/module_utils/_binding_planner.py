@@ -24,6 +24,18 @@ def looks_like_id(reference):
     return bool(_UUID_RE.match(reference.strip()))
 
 
+def serial_mismatch(declared, reported):
+    """Why a register must not be touched: the inventory declares one serial (``modulkassa_register_serial``), the
+    agent on the host reports another, so the host's address reaches another register than the data means (binding
+    it would give that register the points). None when nothing is declared or both agree."""
+    declared = str(declared).strip() if declared not in (None, "") else None
+    if declared is None or declared == str(reported or "").strip():
+        return None
+    return ("the register on this host reports serial %r, but modulkassa_register_serial declares %r: the host's "
+            "address reaches another register than the data means (check ansible_host); nothing was changed"
+            % (reported, declared))
+
+
 class BindingAction(object):
     def __init__(self, action, point_id, name, previous_register=None, point=None):
         self.action = action

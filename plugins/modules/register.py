@@ -73,6 +73,14 @@ options:
       - Path of the register agent on the host.
       - If not set, the C(modulkassa_agent_path) host variable is used, then V(modulkassa-agent) from the PATH.
     type: str
+  serial:
+    description:
+      - The serial number the register on this host must report (its agent's status), as the cabinet knows it.
+      - If not set, the C(modulkassa_register_serial) host variable is used; with neither, any serial is accepted.
+      - When the agent reports another serial, the task fails before it reads the cabinet or changes anything, since
+        the host's address then reaches another register than the data means, and binding it would give that
+        register the points.
+    type: str
   wait_timeout:
     description:
       - Seconds to wait for the cabinet to show a binding (or a release) after the agent reported it done.

@@ -75,13 +75,18 @@ def resolve_agent_path(action, agent_path, task_vars):
     option. Templating that again would evaluate, on ansible-core before 2.19 (where the plugins get the option as a
     plain string), a template that arrived as data (a registered result, a fact): code run on the controller.
     """
-    if agent_path:
-        return agent_path
-    host_value = task_vars.get("modulkassa_agent_path")
+    return task_or_host_value(action, agent_path, task_vars, "modulkassa_agent_path") or DEFAULT_AGENT_PATH
+
+
+def task_or_host_value(action, value, task_vars, host_variable):
+    """The task's option when set, else the host variable templated (only it: see ``resolve_agent_path``)."""
+    if value:
+        return value
+    host_value = task_vars.get(host_variable)
     if host_value:
         # pylint: disable-next=protected-access
         return action._templar.template(host_value)
-    return DEFAULT_AGENT_PATH
+    return None
 
 
 def run_agent(action, agent_path, arguments, stdin=None, secrets=()):

@@ -178,6 +178,31 @@ def test_bind_rebind_exclusive_unbind_and_noop(cabinet, registers, run_playbook)
     assert _by_host(run)["reg01"]["status"] == "ok"
 
 
+def test_a_register_reporting_another_serial_than_declared_is_not_touched(cabinet, registers, run_playbook):
+    """modulkassa_register_serial (the export writes it; here a templated play variable, as a host variable is) must
+    be what the host's agent reports: a wrong ansible_host would otherwise give another register the points."""
+    names, ids = _create_points(cabinet, 2, "Serial-%s" % uuid.uuid4().hex[:6])
+    wanted = {"reg01": [names[0]], "reg02": [names[1]]}
+    digest = registers.state_digest("reg01")
+    playbook, extra_vars = _bind_play(wanted)
+    play = yaml.safe_load(playbook)
+    play[0]["vars"] = {"modulkassa_register_serial": "{{ declared_serials[inventory_hostname] }}"}
+    extra_vars["declared_serials"] = {"reg01": "SN-NOT-THIS-ONE", "reg02": registers.serial("reg02")}
+    cabinet.reset_counters()
+    for check in (True, False):
+        run = run_playbook(yaml.safe_dump(play, allow_unicode=True), inventory=registers.inventory,
+                           extra_vars=extra_vars, check=check, env=_env(cabinet))
+        tasks = _by_host(run)
+        assert run.rc != 0 and tasks["reg01"]["status"] == "failed", run.stdout[-3000:]
+        message = tasks["reg01"]["result"]["msg"]
+        assert "reports serial %r" % registers.serial("reg01") in message and "'SN-NOT-THIS-ONE'" in message
+        assert tasks["reg02"]["status"] == "changed", "the register whose serial matches converges"
+    assert registers.state_digest("reg01") == digest, "the mismatched register was touched"
+    assert _holder(cabinet, ids[0]) is None and _holder(cabinet, ids[1]) == registers.serial("reg02")
+    assert not _point(cabinet, ids[0]).get("posLinkToken"), "a code was issued for the mismatched register"
+    _run(run_playbook, registers, cabinet, {"reg02": [names[1]]}, state="unbound")  # leave reg02 as found
+
+
 def test_check_mode_for_a_point_not_created_yet_warns(cabinet, registers, run_playbook):
     run = _run(run_playbook, registers, cabinet, {"reg03": ["Never created %s" % uuid.uuid4().hex[:6]]}, check=True)
     task = _by_host(run)["reg03"]
