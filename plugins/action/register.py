@@ -26,7 +26,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner im
     plan_bindings,
     resolve_references,
 )
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetError, CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError, CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import with_cabinet_options
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     PointInputError,
     activation_of,

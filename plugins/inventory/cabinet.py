@@ -132,7 +132,8 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient, CabinetError
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual, point_name_key
 
 REGISTERS_GROUP = "modulkassa_registers"

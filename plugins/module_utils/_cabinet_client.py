@@ -38,6 +38,18 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
+    CabinetArgumentError,
+    CabinetAuthError,
+    CabinetConflict,
+    CabinetError,
+    CabinetNotFound,
+    CabinetProtocolError,
+    CabinetUnavailable,
+    CabinetValidationError,
+    WritesStopped,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._redaction import Redactor
 from ansible_collections.modulkassa.pos.plugins.module_utils._version import USER_AGENT
 
 try:
@@ -48,8 +60,6 @@ except ImportError:
     HAS_HTTPX = False
     HTTPX_IMPORT_ERROR = traceback.format_exc()
 
-
-REDACTED = "********"
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
@@ -69,14 +79,9 @@ PAUSE_STATUSES = frozenset((429, 503))
 RETRY_SAFE_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE"))
 WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 
-# Keys whose string values are secrets wherever they appear in a request or an answer (D8).
-SECRET_KEYS = frozenset(("posLinkToken", "password"))
-
 EXCERPT_LIMIT = 200
 _EXCERPT_SCAN_LIMIT = 10000
 
-_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
-_AUTHORIZATION_RE = re.compile(r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*)\S+(?:[ \t]+[A-Za-z0-9+/=._~-]+)?")
 _WHITESPACE_RE = re.compile(r"\s+")
 
 _POINTS_PATH = "/api/v1/retail-points"
@@ -118,71 +123,6 @@ def warm_default_ssl_context():
         httpx.HTTPTransport(verify=_ssl_context()).close()
     except (ssl.SSLError, OSError):
         pass  # the client will raise the error where a task can report it
-
-
-# What a hostile or broken server could use, through an excerpt of its answer, to rewrite the user's terminal or
-# a CI log: C0/C1 controls (ESC sequences, CR, NUL), zero-width and bidi-override characters. \t and \n stay.
-_UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _printable(text):
-    return _UNPRINTABLE_RE.sub(lambda match: "\\u%04x" % ord(match.group()), text)
-
-
-class CabinetError(Exception):
-    """Any failure of a cabinet call. ``str(err)`` is redacted, printable and safe to show to the user."""
-
-    def __init__(self, message, status=None, code=None, method=None, path=None):
-        message = _printable(str(message))
-        super(CabinetError, self).__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-        self.method = method
-        self.path = path
-
-    def __str__(self):
-        return self.message
-
-
-class CabinetArgumentError(CabinetError, ValueError):
-    """The client was given an unusable argument (``cabinet_url``, ``ca_path``, ``timeout``, an id...)."""
-
-
-class CabinetAuthError(CabinetError):
-    """HTTP 401 or 403: wrong credentials or no access."""
-
-
-class CabinetNotFound(CabinetError):
-    """HTTP 404."""
-
-
-class CabinetConflict(CabinetError):
-    """HTTP 409 (for example ``retail-point-already-exists``, ``retail-point-delete-forbidden``)."""
-
-
-class CabinetValidationError(CabinetError):
-    """HTTP 400 or 422; ``code`` is the server's machine code, ``errors`` its field list."""
-
-    def __init__(self, message, status=None, code=None, method=None, path=None, errors=None):
-        super(CabinetValidationError, self).__init__(message, status=status, code=code, method=method, path=path)
-        self.errors = errors if errors is not None else []
-
-
-class CabinetUnavailable(CabinetError):
-    """Transport errors, timeouts, HTTP 429/5xx (after the retries allowed for the request)."""
-
-    def __init__(self, message, status=None, code=None, method=None, path=None, attempts=None):
-        super(CabinetUnavailable, self).__init__(message, status=status, code=code, method=method, path=path)
-        self.attempts = attempts
-
-
-class WritesStopped(CabinetError):
-    """A write refused before it was sent: the client's write guard says the run must stop (the controller is gone)."""
-
-
-class CabinetProtocolError(CabinetError):
-    """An answer that is not the JSON expected: HTML, truncated JSON, wrong type, a 2xx error body."""
 
 
 def _is_number(value):
@@ -261,9 +201,7 @@ class CabinetClient(object):
                  retries=DEFAULT_RETRIES, warn=None, transport=None, backoff_max=DEFAULT_BACKOFF_MAX,
                  retry_after_max=DEFAULT_RETRY_AFTER_MAX, sleep=time.sleep, random=_random_module.random,
                  write_guard=None):
-        self._secrets_lock = threading.Lock()
-        self._secrets = frozenset()
-        self._redaction_order = ()
+        self._redactor = Redactor()
         self._stats_lock = threading.Lock()
         self._stats = {"requests": 0, "retries": 0, "by_method": {}}
         # A Retry-After from the cabinet pauses every thread of this client, not only the one that got it.
@@ -370,50 +308,11 @@ class CabinetClient(object):
 
     def add_secret(self, value):
         """Redact ``value`` (and its URL- and JSON-escaped forms) from every message from now on."""
-        if value is None:
-            return
-        value = str(value)
-        if not value:
-            return
-        variants = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-        try:
-            variants.add(quote(value, safe=""))
-        except UnicodeError:  # a lone surrogate cannot be URL-encoded; the other forms still apply
-            pass
-        variants.discard("")
-        with self._secrets_lock:
-            if variants <= self._secrets:
-                return
-            secrets = self._secrets | variants
-            self._secrets = secrets
-            # Longest first, so that a secret containing another is replaced whole.
-            self._redaction_order = tuple(sorted(secrets, key=lambda item: (-len(item), item)))
+        self._redactor.add(value)
 
     def redact(self, text):
         """``text`` without any known secret, Authorization header value or URL userinfo."""
-        if text is None:
-            return text
-        text = _USERINFO_RE.sub(r"\1", str(text))
-        text = _AUTHORIZATION_RE.sub(r"\1" + REDACTED, text)
-        # Secrets last: the patterns above only remove text or insert the marker, never form a secret.
-        for secret in self._redaction_order:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
-
-    def _register_secrets_in(self, data, depth=0):
-        if depth > 6:
-            return
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if key in SECRET_KEYS and isinstance(value, str):
-                    self.add_secret(value)
-                elif isinstance(value, (dict, list)):
-                    self._register_secrets_in(value, depth + 1)
-        elif isinstance(data, list):
-            for item in data:
-                if isinstance(item, (dict, list)):
-                    self._register_secrets_in(item, depth + 1)
+        return self._redactor.redact(text)
 
     def _excerpt(self, text):
         text = _WHITESPACE_RE.sub(" ", self.redact(text[:_EXCERPT_SCAN_LIMIT])).strip()
@@ -521,7 +420,7 @@ class CabinetClient(object):
         headers = {}
         content = None
         if body is not None:
-            self._register_secrets_in(body)
+            self._redactor.learn(body)
             try:
                 content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
             except (TypeError, ValueError) as exc:
@@ -604,20 +503,11 @@ class CabinetClient(object):
                 code = data.get("error")
             code = self.redact(_WHITESPACE_RE.sub(" ", str(code)).strip())[:EXCERPT_LIMIT] if code is not None else None
             errors = data.get("errors")
-            errors = self._redact_data(errors) if isinstance(errors, list) else []
+            errors = self._redactor.redact_data(errors) if isinstance(errors, list) else []
             return code or None, errors, None
         if not response.content:
             return None, [], None
         return None, [], self._excerpt(response.text)
-
-    def _redact_data(self, data):
-        if isinstance(data, str):
-            return self.redact(data)
-        if isinstance(data, list):
-            return [self._redact_data(item) for item in data]
-        if isinstance(data, dict):
-            return dict((key, self._redact_data(value)) for key, value in data.items())
-        return data
 
     def _raise_for_status(self, method, path, response):
         status = response.status_code
@@ -684,7 +574,7 @@ class CabinetClient(object):
                 self.redact("%s %s: expected a JSON answer, got %s (HTTP %d%s): %s"
                             % (method, path, what, status, ", " + content_type if content_type else "", self._excerpt(text))),
                 status=status, method=method, path=path) from None
-        self._register_secrets_in(data)
+        self._redactor.learn(data)
         if isinstance(data, dict) and _looks_like_error_body(data):
             code = self.redact(str(data.get("message")))[:EXCERPT_LIMIT]
             raise CabinetProtocolError(

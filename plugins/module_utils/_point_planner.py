@@ -16,7 +16,7 @@ import copy
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
     CabinetConflict,
     CabinetError,
     CabinetNotFound,

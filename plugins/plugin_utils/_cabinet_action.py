@@ -24,9 +24,9 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
     CabinetClient,
-    CabinetError,
     warm_default_ssl_context,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError

@@ -29,8 +29,8 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client imp
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
     CabinetClient,
-    CabinetError,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     KKT_NOT_PLUGGED,
     MANAGED_FIELDS,

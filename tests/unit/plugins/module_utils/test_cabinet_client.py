@@ -24,17 +24,17 @@ from hypothesis import example, given, settings, strategies as st
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.modulkassa.pos.plugins.module_utils import _cabinet_client as cc
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient, parse_retry_after
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
     CabinetArgumentError,
     CabinetAuthError,
-    CabinetClient,
     CabinetConflict,
     CabinetError,
     CabinetNotFound,
     CabinetProtocolError,
     CabinetUnavailable,
     CabinetValidationError,
-    parse_retry_after,
+    WritesStopped,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._version import USER_AGENT
 
@@ -745,7 +745,7 @@ def test_write_guard_refuses_writes_before_sending_and_lets_reads_and_cleanup_th
     for write in (lambda: client.update_point(POINT["id"], {"name": "y"}),
                   lambda: client.create_point({"id": POINT["id"], "name": "y"}),
                   lambda: client.delete_point(POINT["id"])):
-        with pytest.raises(cc.WritesStopped, match="not sent: the controller is gone"):
+        with pytest.raises(WritesStopped, match="not sent: the controller is gone"):
             write()
     client.get_point(POINT["id"])
     client.update_point(POINT["id"], {"posLinkToken": None}, cleanup=True)
@@ -756,7 +756,7 @@ def test_write_guard_is_asked_before_every_retry(make, sleeps):
     answers = iter([None, "stop"])  # the first attempt may go; before its retry the run must stop
     server = Server(ok(spring(503, "busy"), status=503), default=ok(POINT))
     client = make(server, write_guard=lambda: next(answers))
-    with pytest.raises(cc.WritesStopped) as caught:
+    with pytest.raises(WritesStopped) as caught:
         client.update_point(POINT["id"], {"name": "x"})
     assert isinstance(caught.value, CabinetError)
     assert len(server.requests) == 1, "the retry after the 503 was sent although the guard said stop"

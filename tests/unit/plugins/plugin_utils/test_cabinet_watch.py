@@ -17,7 +17,7 @@ import runpy
 import pytest
 import yaml
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetUnavailable
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetUnavailable
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_watch import (
     OPTIONS,
     CabinetWatch,
