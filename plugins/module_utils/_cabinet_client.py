@@ -7,8 +7,8 @@
 Contract: ``docs/architecture.md``, section "Cabinet client" (decisions D3, D4 and D8).
 
 * One ``httpx.Client`` per ``CabinetClient``; it may be shared by the threads of one task invocation.
-* Only requests that are safe to repeat are retried (GET, HEAD, PUT, DELETE, and a POST whose JSON body
-  carries a client-chosen ``id``), on HTTP 429/500/502/503/504 and on transport errors, with jittered
+* Only requests that are safe to repeat are retried (GET, PUT, DELETE by their method; the create of a point says so
+  itself, its body carrying a client-chosen ``id``), on HTTP 429/500/502/503/504 and on transport errors, with jittered
   exponential backoff; ``Retry-After`` is honoured (capped); every retry is reported through ``warn``. A 429
   or 503 with ``Retry-After`` also pauses the client's other threads: no new attempt until it has passed.
 * A ``write_guard`` (a callable returning None or the reason to stop) is asked before every write attempt, retries
@@ -76,7 +76,7 @@ MAX_KEEPALIVE_CONNECTIONS = 16
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 # Statuses whose Retry-After pauses every thread of the client (a rate limit, an overloaded server).
 PAUSE_STATUSES = frozenset((429, 503))
-RETRY_SAFE_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE"))
+RETRY_SAFE_METHODS = frozenset(("GET", "PUT", "DELETE"))
 WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
 
 EXCERPT_LIMIT = 200
@@ -202,8 +202,6 @@ class CabinetClient(object):
                  retry_after_max=DEFAULT_RETRY_AFTER_MAX, sleep=time.sleep, random=_random_module.random,
                  write_guard=None):
         self._redactor = Redactor()
-        self._stats_lock = threading.Lock()
-        self._stats = {"requests": 0, "retries": 0, "by_method": {}}
         # A Retry-After from the cabinet pauses every thread of this client, not only the one that got it.
         self._pause_lock = threading.Lock()
         self._resume_at = 0.0
@@ -320,23 +318,7 @@ class CabinetClient(object):
             text = text[:EXCERPT_LIMIT] + "..."
         return text
 
-    # -- stats, lifetime --------------------------------------------------------------------------------
-
-    @property
-    def stats(self):
-        """``{"requests": attempts sent, "retries": n, "by_method": {"GET": n, ...}}`` (a copy)."""
-        with self._stats_lock:
-            return {"requests": self._stats["requests"], "retries": self._stats["retries"],
-                    "by_method": dict(self._stats["by_method"])}
-
-    def _count_attempt(self, method):
-        with self._stats_lock:
-            self._stats["requests"] += 1
-            self._stats["by_method"][method] = self._stats["by_method"].get(method, 0) + 1
-
-    def _count_retry(self):
-        with self._stats_lock:
-            self._stats["retries"] += 1
+    # -- lifetime ---------------------------------------------------------------------------------------
 
     @property
     def base_url(self):
@@ -354,10 +336,6 @@ class CabinetClient(object):
         self.close()
 
     # -- requests ---------------------------------------------------------------------------------------
-
-    def request(self, method, path, json=None, retry_safe=None):  # pylint: disable=redefined-outer-name
-        """Send one API request (with the retries it allows); returns the parsed JSON answer or None."""
-        return self._call(method, path, body=json, retry_safe=retry_safe)
 
     def _check_write_guard(self, method, path, cleanup):
         """Refuse a new write once the guard gives a reason to stop (asked before every attempt, retries included)."""
@@ -377,7 +355,6 @@ class CabinetClient(object):
     def _retry(self, method, path, attempt, cause, retry_after_header=None):
         retry_after = parse_retry_after(retry_after_header)
         delay = self._backoff(attempt, retry_after)
-        self._count_retry()
         if self._warn is not None:
             note = " (Retry-After: %s)" % retry_after_header.strip() if retry_after is not None else ""
             self._warn(self.redact("cabinet: %s %s got %s; retry %d of %d in %.1f s%s"
@@ -406,17 +383,15 @@ class CabinetClient(object):
         if delay > 0:
             self._sleep(delay)
 
-    def _call(self, method, path, body=None, retry_safe=None, expect=None, parse=True, cleanup=False):
-        method = str(method).upper()
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise CabinetArgumentError("the request path must start with '/', got %r" % (path,))
+    def _call(self, method, path, body=None, expect=None, retry_safe=None, cleanup=False):
+        """One request with the retries it allows; the answer as JSON of type ``expect`` (None: no answer wanted).
+
+        ``retry_safe``: None lets the method decide (GET, PUT, DELETE are safe to repeat); a POST is retried only when
+        the caller says it is safe (a create carrying its client-chosen id)."""
         if self._client is None:
             raise CabinetError("%s %s: the cabinet client is closed" % (method, path), method=method, path=path)
-        explicit = retry_safe
-        if explicit is None:
-            retry_safe = method in RETRY_SAFE_METHODS or (method == "POST" and _has_client_id(body))
-        else:
-            retry_safe = bool(explicit)
+        if retry_safe is None:
+            retry_safe = method in RETRY_SAFE_METHODS
         headers = {}
         content = None
         if body is not None:
@@ -435,7 +410,6 @@ class CabinetClient(object):
             attempt += 1
             self._hold_back()
             self._check_write_guard(method, path, cleanup)
-            self._count_attempt(method)
             try:
                 response = self._client.request(method, url, content=content, headers=headers)
             except httpx.TransportError as exc:
@@ -447,7 +421,7 @@ class CabinetClient(object):
                 if cert_error is not None:
                     cause += "; set ca_path to the cabinet's CA bundle (or validate_certs: false for a test cabinet)"
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol))
-                raise self._unavailable(method, path, attempt, cause, retry_safe, explicit, maybe_applied=not never_sent) from None
+                raise self._unavailable(method, path, attempt, cause, retry_safe, maybe_applied=not never_sent) from None
             except httpx.HTTPError as exc:  # DecodingError and friends: an answer came but could not be read
                 raise CabinetProtocolError(self.redact("%s %s: could not read the answer: %s"
                                                        % (method, path, self._describe_transport_error(exc))),
@@ -463,11 +437,11 @@ class CabinetClient(object):
                 code = self._error_details(response)[0]
                 if code:
                     cause += " (%s)" % code
-                raise self._unavailable(method, path, attempt, cause, retry_safe, explicit, status=status, code=code,
+                raise self._unavailable(method, path, attempt, cause, retry_safe, status=status, code=code,
                                         maybe_applied=status in (500, 502, 504))
             if status >= 300 or status < 200:
                 self._raise_for_status(method, path, response)
-            if not parse:
+            if expect is None:
                 return None
             return self._parse(method, path, response, expect)
 
@@ -479,14 +453,10 @@ class CabinetClient(object):
             cause += " (timeout %g s)" % self._timeout
         return cause
 
-    def _unavailable(self, method, path, attempts, cause, retry_safe, explicit, status=None, code=None, maybe_applied=False):
+    def _unavailable(self, method, path, attempts, cause, retry_safe, status=None, code=None, maybe_applied=False):
         message = "%s %s failed after %s: %s" % (method, path, _plural(attempts, "attempt"), cause)
         if not retry_safe and self._retries:
-            if explicit is None:  # the caller said nothing: the method (and body) decided
-                message += "; not retried: a %s is not safe to repeat" % (
-                    "POST without a client-chosen id" if method == "POST" else method + " request")
-            else:
-                message += "; not retried: the request was marked not safe to repeat"
+            message += "; not retried: a %s request is not safe to repeat" % method
             if maybe_applied:
                 message += " (it may have been applied: check the cabinet)"
         return CabinetUnavailable(self.redact(message), status=status, code=code, method=method, path=path, attempts=attempts)
@@ -553,12 +523,10 @@ class CabinetClient(object):
     def _parse(self, method, path, response, expect):
         status = response.status_code
         content = response.content
-        if method == "HEAD" or status == 204 or not content.strip():
-            if expect is not None:
-                raise CabinetProtocolError(
-                    "%s %s: expected a JSON %s, got an empty answer (HTTP %d)" % (method, path, _type_name(expect), status),
-                    status=status, method=method, path=path)
-            return None
+        if status == 204 or not content.strip():
+            raise CabinetProtocolError(
+                "%s %s: expected a JSON %s, got an empty answer (HTTP %d)" % (method, path, _type_name(expect), status),
+                status=status, method=method, path=path)
         content_type = response.headers.get("Content-Type", "")
         try:
             data = json.loads(content)
@@ -581,7 +549,7 @@ class CabinetClient(object):
                 self.redact("%s %s: the cabinet answered HTTP %d with an error body (%s %s)"
                             % (method, path, status, data.get("status"), code)),
                 status=status, code=code, method=method, path=path)
-        if expect is not None and not isinstance(data, expect):
+        if not isinstance(data, expect):
             raise CabinetProtocolError(
                 "%s %s: expected a JSON %s, got a JSON %s (HTTP %d)" % (method, path, _type_name(expect), _json_type_name(data), status),
                 status=status, method=method, path=path)
@@ -634,7 +602,7 @@ class CabinetClient(object):
 
     def delete_point(self, point_id):
         """Delete a point (204 or 200); CabinetNotFound if absent, CabinetConflict if the cabinet forbids it."""
-        self._call("DELETE", self._point_path(point_id), parse=False)
+        self._call("DELETE", self._point_path(point_id))
 
 
 def _point_problem(item):
