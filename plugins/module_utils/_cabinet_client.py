@@ -49,6 +49,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors imp
     CabinetValidationError,
     WritesStopped,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import json_type
 from ansible_collections.modulkassa.pos.plugins.module_utils._redaction import Redactor
 from ansible_collections.modulkassa.pos.plugins.module_utils._version import USER_AGENT
 
@@ -525,7 +526,7 @@ class CabinetClient(object):
         content = response.content
         if status == 204 or not content.strip():
             raise CabinetProtocolError(
-                "%s %s: expected a JSON %s, got an empty answer (HTTP %d)" % (method, path, _type_name(expect), status),
+                "%s %s: expected a JSON %s, got an empty answer (HTTP %d)" % (method, path, json_type(expect()), status),
                 status=status, method=method, path=path)
         content_type = response.headers.get("Content-Type", "")
         try:
@@ -551,7 +552,7 @@ class CabinetClient(object):
                 status=status, code=code, method=method, path=path)
         if not isinstance(data, expect):
             raise CabinetProtocolError(
-                "%s %s: expected a JSON %s, got a JSON %s (HTTP %d)" % (method, path, _type_name(expect), _json_type_name(data), status),
+                "%s %s: expected a JSON %s, got a JSON %s (HTTP %d)" % (method, path, json_type(expect()), json_type(data), status),
                 status=status, method=method, path=path)
         return data
 
@@ -608,31 +609,13 @@ class CabinetClient(object):
 def _point_problem(item):
     """Why ``item`` is not a retail point as the cabinet returns them (an object with a string id and name), or None."""
     if not isinstance(item, dict):
-        return "a JSON %s, not an object" % _json_type_name(item)
+        return "a JSON %s, not an object" % json_type(item)
     point_id = item.get("id")
     if not isinstance(point_id, str) or not point_id.strip():
-        return "its id is %s, not a non-empty string" % ("missing" if point_id is None else "a JSON " + _json_type_name(point_id))
+        return "its id is %s, not a non-empty string" % ("missing" if point_id is None else "a JSON " + json_type(point_id))
     if not isinstance(item.get("name"), str):
-        return "its name is %s, not a string" % ("missing" if item.get("name") is None else "a JSON " + _json_type_name(item["name"]))
+        return "its name is %s, not a string" % ("missing" if item.get("name") is None else "a JSON " + json_type(item["name"]))
     for key in ("settings", "kkmInfo"):
         if item.get(key) is not None and not isinstance(item[key], dict):
-            return "its %s is a JSON %s, not an object" % (key, _json_type_name(item[key]))
+            return "its %s is a JSON %s, not an object" % (key, json_type(item[key]))
     return None
-
-
-def _type_name(expected):
-    return "array" if expected is list else "object" if expected is dict else expected.__name__
-
-
-def _json_type_name(data):
-    if isinstance(data, dict):
-        return "object"
-    if isinstance(data, list):
-        return "array"
-    if isinstance(data, str):
-        return "string"
-    if isinstance(data, bool):
-        return "boolean"
-    if data is None:
-        return "null"
-    return "number"

@@ -52,6 +52,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema impor
     REGISTERS_VIA_VAR,
     UUID_PATTERN,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import expected_phrase, plain, type_phrase
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     MANAGED_FIELDS,
     PointInputError,
@@ -64,15 +65,6 @@ _UUID_RE = re.compile(UUID_PATTERN)
 _SIMPLE_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _FOLDING = "names are compared ignoring letter case and spaces"
 
-_JSON_TYPES = {
-    "string": "a string",
-    "array": "a list",
-    "object": "a mapping",
-    "boolean": "true or false",
-    "integer": "an integer",
-    "number": "a number",
-    "null": "null",
-}
 _REQUIRED_HINTS = {
     POINTS_VAR: "is required: the controller sees no modulkassa_points (declare the retail points in group_vars/all "
                 "of the inventory; [] for none)",
@@ -137,41 +129,6 @@ def format_path(parts):
 
 def _sort_key(error):
     return tuple((0, part, "") if isinstance(part, int) else (1, 0, part) for part in error.parts)
-
-
-def plain(value):
-    """Plain JSON types (Ansible hands plugins tagged subclasses; templating failures stay Unrenderable)."""
-    if isinstance(value, dict):
-        return dict((str(key), plain(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
-def _json_type(value):
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 def _close(word, candidates, cutoff=0.6):
@@ -240,7 +197,7 @@ def _translate(error):
     if kind == "type":
         expected = error.validator_value
         expected = expected if isinstance(expected, str) else expected[0]
-        message = "must be %s, not %s" % (_JSON_TYPES.get(expected, expected), _json_type(instance))
+        message = "must be %s, not %s" % (expected_phrase(expected), type_phrase(instance))
         if expected == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
             message += " (quote it in YAML: an unquoted number loses leading zeros, and 0274... is read as octal)"
         elif expected == "integer" and isinstance(instance, str):
