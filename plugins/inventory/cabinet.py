@@ -132,7 +132,7 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CLIENT_OPTIONS, client_from_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual, point_name_key
 
@@ -235,13 +235,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return records
 
     def _fetch(self):
-        password = self.get_option("cabinet_password")
-        password = to_text(password) if password is not None else None
+        options = dict((name, self.get_option(name)) for name in CLIENT_OPTIONS)
+        if options["cabinet_password"] is not None:
+            options["cabinet_password"] = to_text(options["cabinet_password"])  # a vaulted value decrypts here
         try:
-            with CabinetClient(self.get_option("cabinet_url"), self.get_option("cabinet_login"), password,
-                               validate_certs=self.get_option("validate_certs"), ca_path=self.get_option("ca_path"),
-                               timeout=float(self.get_option("timeout")), retries=self.get_option("retries"),
-                               warn=self.display.warning) as client:
+            with client_from_options(options, warn=self.display.warning) as client:
                 points = client.list_points()
         except CabinetError as exc:
             # Already redacted by the client; "from None": the chained httpx error could echo request details.

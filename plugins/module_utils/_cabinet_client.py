@@ -619,3 +619,22 @@ def _point_problem(item):
         if item.get(key) is not None and not isinstance(item[key], dict):
             return "its %s is a JSON %s, not an object" % (key, json_type(item[key]))
     return None
+
+
+# The task options (the modulkassa.pos.cabinet doc fragment) a client is built from, by their option names.
+CLIENT_OPTIONS = ("cabinet_url", "cabinet_login", "cabinet_password", "validate_certs", "ca_path", "timeout", "retries")
+
+
+def client_from_options(options, warn=None, write_guard=None):
+    """The client of a task, an inventory source or an event source: ``options`` maps ``CLIENT_OPTIONS`` to values.
+
+    The one place options become a client: every plugin gets the same checks (URL, CA path, numbers) and the same
+    defaults for an option it leaves unset (None)."""
+    def given(name, default):
+        value = options.get(name)
+        return default if value is None else value
+
+    return CabinetClient(options.get("cabinet_url"), options.get("cabinet_login"), options.get("cabinet_password"),
+                         validate_certs=given("validate_certs", True), ca_path=options.get("ca_path"),
+                         timeout=given("timeout", DEFAULT_TIMEOUT), retries=given("retries", DEFAULT_RETRIES),
+                         warn=warn, write_guard=write_guard)

@@ -21,10 +21,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
-    CabinetClient,
-    warm_default_ssl_context,
-)
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import client_from_options, warm_default_ssl_context
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import plain
@@ -94,17 +91,8 @@ class CabinetActionBase(ActionBase):
         return args
 
     def open_client(self, args, warnings):
-        return CabinetClient(
-            args["cabinet_url"],
-            args["cabinet_login"],
-            args["cabinet_password"],
-            validate_certs=args["validate_certs"],
-            ca_path=args["ca_path"],
-            timeout=args["timeout"],
-            retries=args["retries"],
-            warn=warnings.append,  # list.append is atomic: safe from the planner's writer threads
-            write_guard=self.controller.gone,  # a cancelled run's worker sends no new write (_controller.py)
-        )
+        # list.append is atomic: safe from the planner's writer threads. A cancelled run's worker sends no new write.
+        return client_from_options(args, warn=warnings.append, write_guard=self.controller.gone)
 
     def progress(self, client, task_vars, describe):
         """A ``Progress`` for a long step of this task: lines name the host, are redacted, stop with the controller."""

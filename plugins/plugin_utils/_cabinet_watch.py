@@ -28,7 +28,7 @@ from collections import namedtuple
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
-    CabinetClient,
+    client_from_options,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
@@ -168,9 +168,7 @@ def settings_from_args(args, environ=None):
 
 def open_client(settings, warn=None):
     """The collection's cabinet client for these settings (retries, Retry-After, TLS options, redaction)."""
-    return CabinetClient(settings.cabinet_url, settings.cabinet_login, settings.cabinet_password,
-                         validate_certs=settings.validate_certs, ca_path=settings.ca_path, timeout=settings.timeout,
-                         retries=settings.retries, warn=warn)
+    return client_from_options(settings._asdict(), warn=warn)
 
 
 # ---- point states and the changes between two snapshots --------------------------------------------------

@@ -744,3 +744,25 @@ def test_write_guard_is_asked_before_every_retry(make, sleeps):
         client.update_point(POINT["id"], {"name": "x"})
     assert isinstance(caught.value, CabinetError)
     assert len(server.requests) == 1, "the retry after the 503 was sent although the guard said stop"
+
+
+# ---- built from options: the one builder of the action base, the inventory plugin and the event source ----------
+
+def test_client_from_options_applies_the_defaults_of_unset_options(monkeypatch):
+    seen = []
+    real_client = httpx.Client
+
+    def recording_client(**kwargs):
+        seen.append(kwargs)
+        return real_client(**kwargs)
+
+    monkeypatch.setattr(cc.httpx, "Client", recording_client)
+    options = dict((name, None) for name in cc.CLIENT_OPTIONS)
+    options.update(cabinet_url=BASE + "/", cabinet_login=LOGIN, cabinet_password=PASSWORD)
+    with cc.client_from_options(options) as client:
+        assert client.base_url == BASE
+        assert PASSWORD not in client.redact("x %s y" % PASSWORD)
+    assert seen[0]["timeout"] == httpx.Timeout(cc.DEFAULT_TIMEOUT)
+    assert isinstance(seen[0]["verify"], ssl.SSLContext)
+    with pytest.raises(CabinetArgumentError, match="retries"):
+        cc.client_from_options(dict(options, retries=-1))
