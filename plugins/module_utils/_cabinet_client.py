@@ -15,6 +15,7 @@ Contract: ``docs/architecture.md``, section "Cabinet client" (decisions D3, D4 a
   included: once it gives a reason, no new write is sent (``WritesStopped``), except a ``cleanup`` write that takes
   back what the run itself left half done (an unredeemed activation code). The action plugins pass a guard that
   stops when the controller process (``ansible-playbook``) is gone (``plugin_utils/_controller.py``).
+* Answers are read by ``_cabinet_answers.py`` (the error an answer is, the JSON it carries, D22).
 * No message built here (errors, warnings) ever contains the password, the Authorization header, a value
   registered with ``add_secret`` or a request body. ``posLinkToken`` values (activation codes) that pass
   through the client are registered as secrets automatically.
@@ -29,7 +30,6 @@ import json
 import math
 import os
 import random as _random_module
-import re
 import ssl
 import threading
 import time
@@ -38,15 +38,18 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_answers import (
+    error_details,
+    parsed,
+    point_problem,
+    reason,
+    status_error,
+)
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
     CabinetArgumentError,
-    CabinetAuthError,
-    CabinetConflict,
     CabinetError,
-    CabinetNotFound,
     CabinetProtocolError,
     CabinetUnavailable,
-    CabinetValidationError,
     WritesStopped,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import json_type
@@ -79,11 +82,6 @@ RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 PAUSE_STATUSES = frozenset((429, 503))
 RETRY_SAFE_METHODS = frozenset(("GET", "PUT", "DELETE"))
 WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
-
-EXCERPT_LIMIT = 200
-_EXCERPT_SCAN_LIMIT = 10000
-
-_WHITESPACE_RE = re.compile(r"\s+")
 
 _POINTS_PATH = "/api/v1/retail-points"
 _POINT_PATH = "/api/v1/retail-point/"
@@ -126,10 +124,6 @@ def warm_default_ssl_context():
         pass  # the client will raise the error where a task can report it
 
 
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _has_client_id(body):
     if not isinstance(body, dict):
         return False
@@ -141,16 +135,6 @@ def _has_client_id(body):
 
 def _plural(count, word):
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
-
-
-def _reason(response):
-    phrase = getattr(response, "reason_phrase", "") or httpx.codes.get_reason_phrase(response.status_code)
-    return phrase
-
-
-def _looks_like_error_body(data):
-    status = data.get("status")
-    return _is_number(status) and status >= 400 and "error" in data and "message" in data
 
 
 def _cert_verification_failure(exc):
@@ -279,7 +263,7 @@ class CabinetClient(object):
 
     @staticmethod
     def _check_number(name, value, minimum, exclusive=False):
-        if not _is_number(value) or not math.isfinite(value) or value < minimum or (exclusive and value == minimum):
+        if json_type(value) not in ("integer", "number") or not math.isfinite(value) or value < minimum or (exclusive and value == minimum):
             raise CabinetArgumentError("%s must be a number %s %s, got %r" % (name, ">" if exclusive else ">=", minimum, value))
         return float(value)
 
@@ -312,12 +296,6 @@ class CabinetClient(object):
     def redact(self, text):
         """``text`` without any known secret, Authorization header value or URL userinfo."""
         return self._redactor.redact(text)
-
-    def _excerpt(self, text):
-        text = _WHITESPACE_RE.sub(" ", self.redact(text[:_EXCERPT_SCAN_LIMIT])).strip()
-        if len(text) > EXCERPT_LIMIT:
-            text = text[:EXCERPT_LIMIT] + "..."
-        return text
 
     # -- lifetime ---------------------------------------------------------------------------------------
 
@@ -431,20 +409,20 @@ class CabinetClient(object):
             status = response.status_code
             if status in RETRY_STATUSES:
                 self._pause_all(status, response.headers.get("Retry-After"))
-                cause = "HTTP %d %s" % (status, _reason(response))
+                cause = "HTTP %d %s" % (status, reason(response))
                 if attempt < max_attempts:
                     self._retry(method, path, attempt, cause, response.headers.get("Retry-After"))
                     continue
-                code = self._error_details(response)[0]
+                code = error_details(self._redactor, response)[0]
                 if code:
                     cause += " (%s)" % code
                 raise self._unavailable(method, path, attempt, cause, retry_safe, status=status, code=code,
                                         maybe_applied=status in (500, 502, 504))
             if status >= 300 or status < 200:
-                self._raise_for_status(method, path, response)
+                raise status_error(self._redactor, method, path, response)
             if expect is None:
                 return None
-            return self._parse(method, path, response, expect)
+            return parsed(self._redactor, method, path, response, expect)
 
     def _describe_transport_error(self, exc):
         text = str(exc).strip().rstrip(".")
@@ -462,100 +440,6 @@ class CabinetClient(object):
                 message += " (it may have been applied: check the cabinet)"
         return CabinetUnavailable(self.redact(message), status=status, code=code, method=method, path=path, attempts=attempts)
 
-    def _error_details(self, response):
-        """(code, errors, excerpt) from an error answer; the Spring-style body when there is one."""
-        try:
-            data = json.loads(response.content) if response.content else None
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            code = data.get("message")
-            if code is None and data.get("error") is not None:
-                code = data.get("error")
-            code = self.redact(_WHITESPACE_RE.sub(" ", str(code)).strip())[:EXCERPT_LIMIT] if code is not None else None
-            errors = data.get("errors")
-            errors = self._redactor.redact_data(errors) if isinstance(errors, list) else []
-            return code or None, errors, None
-        if not response.content:
-            return None, [], None
-        return None, [], self._excerpt(response.text)
-
-    def _raise_for_status(self, method, path, response):
-        status = response.status_code
-        code, errors, excerpt = self._error_details(response)
-        if code:
-            detail = "%d %s" % (status, code)
-        else:
-            detail = "HTTP %d %s" % (status, _reason(response))
-        fields = []
-        for item in errors:
-            if isinstance(item, dict) and item.get("field") is not None:
-                field = str(item["field"])
-                if item.get("code") is not None and item.get("code") != code:
-                    field += " (%s)" % item["code"]
-                fields.append(field)
-        if fields:
-            detail += ": " + ", ".join(fields)
-        if excerpt:
-            detail += "; answer: " + excerpt
-
-        kwargs = dict(status=status, code=code, method=method, path=path)
-        if status in (400, 422):
-            cls, what = CabinetValidationError, "the cabinet rejected the request"
-            kwargs["errors"] = errors
-        elif status == 401:
-            cls, what = CabinetAuthError, "the cabinet refused the credentials; check cabinet_login and cabinet_password"
-        elif status == 403:
-            cls, what = CabinetAuthError, "access denied for this account"
-        elif status == 404:
-            cls, what = CabinetNotFound, "not found"
-        elif status == 409:
-            cls, what = CabinetConflict, "conflict"
-        elif 300 <= status < 400:
-            location = response.headers.get("Location")
-            cls, what = CabinetError, "unexpected redirect%s; check cabinet_url" % (" to %s" % location if location else "")
-        elif status >= 500:
-            cls, what = CabinetUnavailable, "cabinet server error"
-            kwargs["attempts"] = 1
-        else:
-            cls, what = CabinetError, "the cabinet refused the request"
-        raise cls(self.redact("%s %s: %s (%s)" % (method, path, what, detail)), **kwargs)
-
-    def _parse(self, method, path, response, expect):
-        status = response.status_code
-        content = response.content
-        if status == 204 or not content.strip():
-            raise CabinetProtocolError(
-                "%s %s: expected a JSON %s, got an empty answer (HTTP %d)" % (method, path, json_type(expect()), status),
-                status=status, method=method, path=path)
-        content_type = response.headers.get("Content-Type", "")
-        try:
-            data = json.loads(content)
-        except ValueError as exc:
-            text = response.text
-            if "html" in content_type.lower() or text.lstrip()[:1] == "<":
-                what = "an HTML page"
-            elif "json" in content_type.lower():
-                what = "invalid or truncated JSON (%s)" % getattr(exc, "msg", exc.__class__.__name__)
-            else:
-                what = "a body that is not JSON"
-            raise CabinetProtocolError(
-                self.redact("%s %s: expected a JSON answer, got %s (HTTP %d%s): %s"
-                            % (method, path, what, status, ", " + content_type if content_type else "", self._excerpt(text))),
-                status=status, method=method, path=path) from None
-        self._redactor.learn(data)
-        if isinstance(data, dict) and _looks_like_error_body(data):
-            code = self.redact(str(data.get("message")))[:EXCERPT_LIMIT]
-            raise CabinetProtocolError(
-                self.redact("%s %s: the cabinet answered HTTP %d with an error body (%s %s)"
-                            % (method, path, status, data.get("status"), code)),
-                status=status, code=code, method=method, path=path)
-        if not isinstance(data, expect):
-            raise CabinetProtocolError(
-                "%s %s: expected a JSON %s, got a JSON %s (HTTP %d)" % (method, path, json_type(expect()), json_type(data), status),
-                status=status, method=method, path=path)
-        return data
-
     # -- retail points ----------------------------------------------------------------------------------
 
     @staticmethod
@@ -567,7 +451,7 @@ class CabinetClient(object):
     @staticmethod
     def _checked_point(method, path, item, where="the answer"):
         """``item`` if it is shaped like a retail point; a wrong shape must fail, never be planned against."""
-        problem = _point_problem(item)
+        problem = point_problem(item)
         if problem:
             raise CabinetProtocolError("%s %s: %s is not a retail point (%s)" % (method, path, where, problem),
                                        method=method, path=path)
@@ -604,21 +488,6 @@ class CabinetClient(object):
     def delete_point(self, point_id):
         """Delete a point (204 or 200); CabinetNotFound if absent, CabinetConflict if the cabinet forbids it."""
         self._call("DELETE", self._point_path(point_id))
-
-
-def _point_problem(item):
-    """Why ``item`` is not a retail point as the cabinet returns them (an object with a string id and name), or None."""
-    if not isinstance(item, dict):
-        return "a JSON %s, not an object" % json_type(item)
-    point_id = item.get("id")
-    if not isinstance(point_id, str) or not point_id.strip():
-        return "its id is %s, not a non-empty string" % ("missing" if point_id is None else "a JSON " + json_type(point_id))
-    if not isinstance(item.get("name"), str):
-        return "its name is %s, not a string" % ("missing" if item.get("name") is None else "a JSON " + json_type(item["name"]))
-    for key in ("settings", "kkmInfo"):
-        if item.get(key) is not None and not isinstance(item[key], dict):
-            return "its %s is a JSON %s, not an object" % (key, json_type(item[key]))
-    return None
 
 
 # The task options (the modulkassa.pos.cabinet doc fragment) a client is built from, by their option names.
