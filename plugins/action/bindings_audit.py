@@ -197,7 +197,8 @@ class ActionModule(CabinetActionBase):
         else:
             undeclared = undeclared_holders(view, prepared["serials"],
                                             view.point_ids(self._managed_references(prepared["declared_points"])),
-                                            view.point_ids(prepared["claimed_references"]))
+                                            view.point_ids(prepared["claimed_references"]),
+                                            check_mode=self.check_mode)
         entries.sort(key=lambda entry: entry["host"])
 
         failed = [entry for entry in entries if entry.get("failed")]

@@ -15,9 +15,15 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import poi
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, check_expanded_size
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
+    GUARD_EXCLUDED,
+    KEEP,
+    PURGE_MAX_DEFAULT,
+    PurgeRefused,
     apply_plan,
+    check_purge_max,
     normalize_specs,
     plan_points,
+    purge_exclusions,
     summary_of,
 )
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._argument_checks import locate_element_error, raw_type_error
@@ -93,14 +99,28 @@ class ActionModule(CabinetActionBase):
         "points": _points_option(),
         "points_file": {"type": "path"},
         "purge": {"type": "bool", "default": False},
+        "purge_exclude": {"type": "list", "elements": "str", "default": []},
+        "purge_max": {"type": "int", "default": PURGE_MAX_DEFAULT},
         "concurrency": {"type": "int", "default": 16},
     })
     validation_rules = {"required_one_of": [["points", "points_file"]],
                         "mutually_exclusive": [["points", "points_file"]]}
 
+    def run(self, tmp=None, task_vars=None):
+        exclude = self._task.args.get("purge_exclude")
+        if isinstance(exclude, str):
+            # One string is one entry, as for the export's names: the argument spec would split it at commas, which
+            # point names hold ("Shop 7, cafe").
+            self._task.args = dict(self._task.args, purge_exclude=[exclude])
+        return super(ActionModule, self).run(tmp, task_vars)
+
     def prepare(self, args, task_vars):
         if not 1 <= args["concurrency"] <= 64:
             raise PointInputError("concurrency", "must be between 1 and 64")
+        # The purge options are checked before any request, even without purge: a typo must not wait for the day
+        # purge is turned on.
+        args["purge_exclude"] = purge_exclusions(args["purge_exclude"])
+        check_purge_max(args["purge_max"])
         if args["points_file"] is not None:
             # A relative path is relative to the playbook's directory, like the files a task reads.
             points = load_points_file(self._loader.path_dwim(args["points_file"]))
@@ -108,7 +128,11 @@ class ActionModule(CabinetActionBase):
         return normalize_specs(args["points"], "points")
 
     def execute(self, args, prepared, client, task_vars):
-        changes = plan_points(prepared, client.list_points(), args["cabinet_login"], purge=args["purge"])
+        try:
+            changes = plan_points(prepared, client.list_points(), args["cabinet_login"], purge=args["purge"],
+                                  purge_exclude=args["purge_exclude"], purge_max=args["purge_max"])
+        except PurgeRefused as exc:
+            return self._refused(exc)
         writes = [c for c in changes if c.changed]
 
         def describe(elapsed):
@@ -129,8 +153,11 @@ class ActionModule(CabinetActionBase):
             "results": [c.result() for c in changes],
         }
         notices = ["retail point %r: %s" % (c.name, notice) for c in changes for notice in c.notices]
+        guarded = _guarded_warning(changes)
+        if guarded:
+            notices.append(guarded)
         if notices:
-            result["warnings"] = notices  # shown by Ansible; the drift report reads results[].notices
+            result["warnings"] = notices  # shown by Ansible; the drift report reads results[].notices and reason
         if self.diff_mode:
             # Rendering a YAML diff per changed point costs about 1 ms each: only when --diff asks for it.
             result["diff"] = points_diff(changes)
@@ -145,3 +172,31 @@ class ActionModule(CabinetActionBase):
             stop = "%d of %d writes not attempted: %s" % (len(not_attempted), len(writes), reason)
             result["msg"] = "%s; %s" % (result["msg"], stop) if failed else stop
         return result
+
+    def _refused(self, refusal):
+        """The failed result of a purge refused before any write: the message, and the plan that was refused (each
+        write ``not_attempted``), so the task's results and the drift report show what the purge would have done."""
+        for change in refusal.changes:
+            change.outcome = "not_attempted" if change.changed else "unchanged"
+        result = {
+            "failed": True,
+            "changed": False,
+            "msg": str(refusal),
+            "summary": summary_of(refusal.changes),
+            "results": [c.result() for c in refusal.changes],
+        }
+        if self.diff_mode:
+            result["diff"] = points_diff(refusal.changes)
+        return result
+
+
+def _guarded_warning(changes):
+    """One warning for the points the purge keeps because a register or the tax office holds them: points in use
+    that the list does not declare (declare them, or exclude them). Points kept only by purge_exclude are expected."""
+    held = [c for c in changes if c.action == KEEP and set(c.guards) - {GUARD_EXCLUDED}]
+    if not held:
+        return None
+    more = " and %d more" % (len(held) - 5) if len(held) > 5 else ""
+    return ("purge kept %d point(s) that the list does not declare, because a register or the tax office holds "
+            "them: %s%s (results[].reason says which); declare them, or name them in purge_exclude"
+            % (len(held), ", ".join(repr(c.name or c.id) for c in held[:5]), more))

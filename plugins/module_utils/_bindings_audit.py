@@ -98,6 +98,12 @@ class CabinetView(object):
         return ids
 
 
+def action_entries(actions, check_mode):
+    """The actions as ``register`` reports them: predicted in check mode; outside it nothing is bound from the
+    cabinet (the task refuses before any write), so each is not attempted."""
+    return [dict(action.as_dict(), outcome="predicted" if check_mode else "not_attempted") for action in actions]
+
+
 def audit_register(view, register, exclusive, check_mode):
     """The result of one register, shaped like ``modulkassa.pos.register``'s, planned from the cabinet's view.
 
@@ -128,13 +134,13 @@ def audit_register(view, register, exclusive, check_mode):
     entry.update(
         changed=bool(actions),
         changes={"retail_points": {"before": before, "after": after}} if actions else {},
-        actions=[action.as_dict() for action in actions],
+        actions=action_entries(actions, check_mode),
         bindings=bindings,
     )
     return entry
 
 
-def undeclared_holders(view, declared_serials, managed_ids, claimed_ids):
+def undeclared_holders(view, declared_serials, managed_ids, claimed_ids, check_mode=True):
     """Registers the data does not declare that hold a managed point no register of the data claims.
 
     ``managed_ids``: ids of the cabinet points the data declares (``modulkassa_points``); a point it does not
@@ -157,7 +163,7 @@ def undeclared_holders(view, declared_serials, managed_ids, claimed_ids):
         entries.append({
             "host": None, "serial": serial, "declared": False, "changed": True, "warnings": [],
             "changes": {"retail_points": {"before": before, "after": []}},
-            "actions": [action.as_dict() for action in actions],
+            "actions": action_entries(actions, check_mode),
             "bindings": bindings,
         })
     return entries

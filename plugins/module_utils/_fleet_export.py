@@ -28,7 +28,6 @@ keys the fleet data does not manage only the key names are kept (a settings blob
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import json
 import re
@@ -36,12 +35,14 @@ import re
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     API_PATHS,
     MANAGED_FIELDS,
+    NO_REGISTRATION_REQUEST,
     VAT_NAME_FIELD,
     PointInputError,
     activation_of,
     canonical_actual,
     canonical_desired,
     inn_is_valid,
+    name_matches,
     point_id_for,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import ABOLISHED_TAX_MODES, vat_name_for
@@ -58,9 +59,6 @@ _READ_KEYS = frozenset(("id", "settings", "posLinkToken", "kktStatus", "kkmInfo"
 _TOP_LEVEL_MANAGED = frozenset(path[0] for path in API_PATHS.values() if len(path) == 1)
 _SETTINGS_MANAGED = frozenset(path[1] for path in API_PATHS.values() if len(path) == 2 and path[0] == "settings")
 _EGAIS_MANAGED = frozenset(path[2] for path in API_PATHS.values() if len(path) == 3 and path[1] == "egaisSettings")
-
-# The registration state of a point that never had a request: not worth a note.
-NO_REGISTRATION_REQUEST = "NOT_EXISTS"
 
 # A serial used as it is for the register's inventory name: letters, digits, '.', '_' and '-' only, so that it is
 # a valid host name for every inventory plugin, a --limit pattern without quoting and a host_vars file name.
@@ -85,13 +83,13 @@ def check_selection(inns, name_patterns):
 def selected(canonical, inns, name_patterns):
     """Whether a point (canonical) is in the part of the account asked for.
 
-    ``inns``: the point's INN is one of them. ``name_patterns``: shell-style patterns (``fnmatch``: ``*``, ``?``,
-    ``[...]``; ``[[]`` for a literal bracket), matched case-sensitively against the whole name; one match is enough.
-    Both given: both must hold.
+    ``inns``: the point's INN is one of them. ``name_patterns``: shell-style patterns matched against the whole name
+    by ``_point_model.name_matches`` (the matcher ``purge_exclude`` uses too: names compared as the collection
+    compares them, ignoring letter case and spacing); one match is enough. Both given: both must hold.
     """
     if inns and canonical["inn"] not in inns:
         return False
-    if name_patterns and not any(fnmatch.fnmatchcase(canonical["name"], pattern) for pattern in name_patterns):
+    if name_patterns and not any(name_matches(canonical["name"], pattern) for pattern in name_patterns):
         return False
     return True
 

@@ -22,6 +22,8 @@ from __future__ import annotations
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     ADDRESS_MAX,
     NAME_MAX,
+    PURGE_MAX_DEFAULT,
+    PURGE_NO_LIMIT,
     TAX_MODES,
     VAT_NAMES,
     VAT_TAGS,
@@ -33,6 +35,9 @@ SCHEMA_ID = "https://github.com/modulkassa-pos/modulkassa.pos/blob/main/docs/fle
 # Variables read on the controller (localhost): every register host sees the same value through group_vars/all.
 POINTS_VAR = "modulkassa_points"
 PURGE_VAR = "modulkassa_points_purge"
+# The purge guards (docs/fleet.md "Purge guards"): retail_points' purge_exclude and purge_max.
+PURGE_EXCLUDE_VAR = "modulkassa_points_purge_exclude"
+PURGE_MAX_VAR = "modulkassa_points_purge_max"
 MANUAL_REGISTERS_VAR = "modulkassa_manual_registers"
 CODE_FILE_VAR = "modulkassa_code_file"
 # How the roles talk to the cabinet (docs/fleet.md "The variables"): one value for the whole fleet, since every
@@ -40,8 +45,8 @@ CODE_FILE_VAR = "modulkassa_code_file"
 TIMEOUT_VAR = "modulkassa_timeout"
 RETRIES_VAR = "modulkassa_retries"
 POINTS_CONCURRENCY_VAR = "modulkassa_points_concurrency"
-CONTROLLER_VARIABLES = (POINTS_VAR, PURGE_VAR, MANUAL_REGISTERS_VAR, CODE_FILE_VAR, TIMEOUT_VAR, RETRIES_VAR,
-                        POINTS_CONCURRENCY_VAR)
+CONTROLLER_VARIABLES = (POINTS_VAR, PURGE_VAR, PURGE_EXCLUDE_VAR, PURGE_MAX_VAR, MANUAL_REGISTERS_VAR, CODE_FILE_VAR,
+                        TIMEOUT_VAR, RETRIES_VAR, POINTS_CONCURRENCY_VAR)
 
 # Variables read per register host (host_vars, or the vars of the register's groups).
 REGISTER_POINTS_VAR = "modulkassa_register_points"
@@ -107,8 +112,30 @@ FLEET_SCHEMA = {
             "items": {"$ref": "#/$defs/point"},
         },
         PURGE_VAR: {
-            "description": "Delete the account's points that modulkassa_points does not declare.",
+            "description": (
+                "Delete the account's points that modulkassa_points does not declare, except those the purge guards "
+                "keep: points active on a register, points whose tax-office registration is under way, and points "
+                "matching modulkassa_points_purge_exclude."
+            ),
             "type": "boolean",
+        },
+        PURGE_EXCLUDE_VAR: {
+            "description": (
+                "Points the purge never deletes (those other integrations own): point ids (compared in lower case) "
+                "or shell-style patterns matched against the whole name (*, ?, [...]), compared as point names are "
+                "(ignoring letter case and runs of whitespace). Default: none."
+            ),
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "pattern": "\\S", "x-error": "must not be blank",
+                      "description": "A point id, a name, or a shell-style name pattern."},
+        },
+        PURGE_MAX_VAR: {
+            "description": (
+                "The most points one purge may delete (default %d); a purge that would delete more fails before any "
+                "write. %d: no limit." % (PURGE_MAX_DEFAULT, PURGE_NO_LIMIT)
+            ),
+            "type": "integer",
+            "minimum": PURGE_NO_LIMIT,
         },
         MANUAL_REGISTERS_VAR: {
             "description": (

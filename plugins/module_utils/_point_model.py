@@ -14,6 +14,7 @@ Field names are the module option names; ``API_PATHS`` maps them to the cabinet'
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import unicodedata
 import uuid
@@ -54,6 +55,20 @@ ADDRESS_MAX = 1000
 # The cabinet's own activation test: a point is active once a register reported in.
 KKT_NOT_PLUGGED = "KKT_NOT_PLUGGED"
 
+# registrationRequestStatus of a point that never had a tax-office registration request (the cabinet's default).
+NO_REGISTRATION_REQUEST = "NOT_EXISTS"
+# The registration states in which the cabinet offers to delete a point. In every other one (STARTED,
+# OFD_WAIT_RNM, ...) a registration with the tax office is under way and the cabinet refuses a DELETE (409
+# retail-point-delete-forbidden); a state this list does not know counts as under way.
+DELETABLE_REGISTRATION_STATES = (NO_REGISTRATION_REQUEST, "DRAFT", "ERROR", "REGISTERED")
+
+# The most points one purge may delete (retail_points' purge_max; the planner's check_purge_limit). A pull request
+# that closes a shop or two retires a few points; a data file truncated by a bad merge, or a variable file left out
+# of the inventory, would retire hundreds. Ten is above the first and far below the second for any chain; a larger
+# clean-up raises it for that run.
+PURGE_MAX_DEFAULT = 10
+PURGE_NO_LIMIT = -1  # purge_max: -1 lifts the limit (0 means what it says: a purge may delete nothing)
+
 # Fixed namespace for point ids; changing it would make every existing deployment create duplicates.
 POINT_ID_NAMESPACE = uuid.UUID("6f1d3c52-9a8e-5b7e-8c41-2d0f6a1e9b73")
 
@@ -91,6 +106,20 @@ def point_name_key(name):
     """
     text = " ".join(unicodedata.normalize("NFKC", name).split())
     return unicodedata.normalize("NFKC", text.casefold())
+
+
+def name_matches(name, pattern):
+    """Whether a point name matches a name pattern: the one matcher of the collection's name filters (the export's
+    ``names``, ``retail_points``' ``purge_exclude``).
+
+    A pattern is a shell-style glob (``fnmatch``: ``*``, ``?``, ``[...]``, ``[!...]``; ``[[]`` for a literal ``[``)
+    matched against the **whole** name. Both sides are compared as names are (``point_name_key``): a pattern is
+    folded like a name, so ``shop *`` matches ``Shop 1`` and ``SHOP  2``, as the planner would take ``shop 1`` for
+    ``Shop 1``; letters inside ``[...]`` are folded too. A pattern equal to the name after folding also matches, so
+    a name holding ``[`` or ``*`` can be given as it is.
+    """
+    name_key, pattern_key = point_name_key(name), point_name_key(pattern)
+    return name_key == pattern_key or fnmatch.fnmatchcase(name_key, pattern_key)
 
 
 def index_by_name(points):
@@ -338,6 +367,24 @@ def activation_of(point):
         "register_serial": kkm_info.get("serialNumber"),
         "code_pending": bool(point.get("posLinkToken")),
     }
+
+
+def registration_of(point):
+    """The point's tax-office registration state (``registrationRequestStatus``; NOT_EXISTS when not reported)."""
+    status = point.get("registrationRequestStatus")
+    return str(status) if status not in (None, "") else NO_REGISTRATION_REQUEST
+
+
+def registration_blocks_delete(point):
+    """Whether the cabinet refuses to delete the point now: its tax-office registration is under way."""
+    return registration_of(point) not in DELETABLE_REGISTRATION_STATES
+
+
+def register_label(activation):
+    """How plans and reports name the register that holds an active point (``activation_of``)."""
+    if activation["register_serial"]:
+        return "register %s" % activation["register_serial"]
+    return "a register the cabinet names no serial of"
 
 
 def public_point(point):

@@ -64,7 +64,10 @@ options:
   names:
     description:
       - Export only the points whose name matches one of these shell-style patterns (C(*) any characters, C(?) one,
-        C([...]) one of a set, C([[]) a literal C([)), matched against the whole name, case-sensitively. Shell-style
+        C([...]) one of a set, C([[]) a literal C([)), matched against the whole name. Names and patterns are compared
+        as the collection compares point names, ignoring letter case, Unicode compatibility forms and runs of
+        whitespace (C(shop *) matches C(Shop 1)); a pattern equal to a name matches it. The same matcher as
+        O(modulkassa.pos.retail_points#module:purge_exclude). Shell-style
         rather than regular expressions, because point names are full of characters that mean something else in a
         regular expression (C(.), C(\(\)), C(+)).
       - A single string is one pattern; it is not split at commas, which point names often hold.

@@ -44,7 +44,9 @@ options:
         activation code is made pending (the cabinet's C(Активировать)); staff type it on a register that is not
         reachable over SSH. With O(wait=true) the task waits until a register redeems it. Registers reachable over
         SSH are bound with M(modulkassa.pos.register) instead.
-      - V(absent) - the point does not exist. The cabinet refuses to delete a point during its tax-office registration.
+      - V(absent) - the point does not exist. The cabinet refuses to delete a point during its tax-office registration
+        (the plan warns of it, and the failure says why). A point active on a register is deleted too; the plan says
+        so (RV(notices), a warning, V(register) in RV(changes) and in the diff).
     type: str
     default: present
     choices: [present, active, absent]
@@ -181,15 +183,17 @@ changes:
     - Each managed attribute that differs (or differed), with its canonical value in the cabinet (V(before)) and
       the declared one (V(after)); returned with and without C(--diff). A create or delete adds V(state); with
       O(state=active), V(activation) (V(inactive), V(pending), V(active)) when it changes, and V(sealed_code) when a
-      pending code is replaced because O(code_file) had no copy of it. Empty when nothing changes.
+      pending code is replaced because O(code_file) had no copy of it. A delete of a point active on a register adds
+      V(register) (its serial before, V(null) after). Empty when nothing changes.
     - A VAT rate given by name (O(vat)) is compared and shown as V(vat_tag), the cabinet's number for it.
   returned: success
   type: dict
   sample: {vat_tag: {before: 1102, after: 1113}}
 notices:
   description:
-    - What the cabinet holds for the point that should change but was left alone (not a failure, not a change),
-      for example a tax mode that was abolished. Also given as task warnings and in the drift report.
+    - What the user should know that is neither a change nor a failure - a tax mode the cabinet holds that was
+      abolished, a delete that takes the point from its register, or one the cabinet will refuse because the
+      point's registration is under way. Also given as task warnings and in the drift report.
   returned: when there is something to say
   type: list
   elements: str

@@ -19,7 +19,17 @@ description:
     modules never disagree about a field.
   - Every declared point is validated before the first request; one bad entry fails the task with the path of the
     offending field (for example C(points[3].inn)) and nothing is written.
-  - With O(purge=true), points of the account that the list does not declare are deleted.
+  - With O(purge=true), points of the account that the list does not declare are deleted, except those a guard
+    keeps - a point active on a register, a point whose tax-office registration is under way, a point matching
+    O(purge_exclude). Each kept point is in RV(results) with V(action=keep) and its RV(results[].reason), in check
+    mode and in apply; one warning names those kept because a register or the tax office holds them.
+  - A purge that would delete more than O(purge_max) points, or any point while the list declares none as present
+    (an empty or truncated data file), fails before any write - no create, update or delete - saying how many
+    points and how to allow it. RV(results) then hold the refused plan, every write V(not_attempted).
+  - An explicit O(points[].state=absent) deletes the point it names whatever the guards say. When that point is
+    active on a register, the plan says so (RV(results[].notices), a warning, and V(register) in RV(results[].changes)
+    and the diff). The cabinet refuses to delete a point whose registration is under way; the plan warns of it, and
+    the failed write says why.
   - When some writes fail, the others still complete; the task fails and its RV(results) say per point what was
     done and what was not. A re-run converges the rest.
   - When the run's controller (C(ansible-playbook)) is gone (a cancelled CI or AWX job; from ansible-core 2.19 a kill
@@ -116,8 +126,39 @@ options:
   purge:
     description:
       - Delete the account's points that O(points) (or O(points_file)) does not declare.
+      - Never deleted, but kept and reported (RV(results[].action=keep) with RV(results[].reason)) - a point active
+        on a register (the cabinet's C(kktStatus) is not C(KKT_NOT_PLUGGED)), a point whose tax-office registration
+        is under way (C(registrationRequestStatus) other than C(NOT_EXISTS), C(DRAFT), C(ERROR), C(REGISTERED) - the
+        cabinet would refuse the delete), and a point matching O(purge_exclude).
+      - Limited by O(purge_max).
     type: bool
     default: false
+  purge_exclude:
+    description:
+      - Points that O(purge) never deletes - those other integrations own (1C, an online store's fiscal service).
+      - Each entry is a point id (compared in lower case) or a name pattern - a shell-style glob matched against
+        the whole name (V(*) any text, V(?) one character, V([...]) one of a set, V([[]) a literal V([)). Names
+        and patterns are compared as the collection compares names - ignoring letter case, Unicode compatibility
+        forms and runs of whitespace - so V(1C *) keeps C(1c  Shop 2). An entry equal to a name matches it even
+        when the name holds V([) or V(*). The same matcher as the export's name filter.
+      - Declared points are converged whatever this says; only the purge looks at it.
+      - A single string is one entry; it is not split at commas, which point names often hold.
+    type: list
+    elements: str
+    default: []
+  purge_max:
+    description:
+      - The most points one purge may delete. When the plan would delete more, the task fails before any write
+        (no create or update either), naming the count and some of the points.
+      - The default, V(10), is above what a pull request that closes a shop or two retires, and far below a
+        chain's account - so a truncated data file or a lost variable file cannot empty it. Raise it for a run
+        that retires more on purpose (C(-e modulkassa_points_purge_max=40) with the C(retail_points) role), or
+        retire such points with O(points[].state=absent), which is not counted.
+      - V(-1) - no limit. V(0) - a purge may delete nothing (it fails if it would, and still reports kept points).
+      - Whatever the limit, a purge while the list declares no point as present is refused unless this is V(-1)
+        (emptying the account is said explicitly).
+    type: int
+    default: 10
   concurrency:
     description:
       - How many writes run at the same time (1 to 64), through one pooled connection set.
@@ -182,6 +223,20 @@ EXAMPLES = r"""
     points_file: "{{ inventory_dir }}/data/retail_points.yml"   # a list, or {modulkassa_points: [...]}
     concurrency: 16
 
+- name: The list is the whole chain, except the points the 1C integration and the web shop own
+  modulkassa.pos.retail_points:
+    points_file: "{{ inventory_dir }}/data/retail_points.yml"
+    purge: true
+    purge_exclude:
+      - "1C *"                                   # a name pattern (compared ignoring case and spacing)
+      - 3f2b8c1e-7a4d-4e0b-9c55-2a6f1d8e4b90    # a point id
+    purge_max: 25                                # this change retires a region of 20 points
+  register: converge
+
+- name: Points the purge kept, and why
+  ansible.builtin.debug:
+    msg: "{{ converge.results | selectattr('action', 'equalto', 'keep') | map(attribute='reason') | list }}"
+
 - name: Remove one point, leave the rest alone
   modulkassa.pos.retail_points:
     points:
@@ -192,11 +247,13 @@ EXAMPLES = r"""
 RETURN = r"""
 summary:
   description: How many points fall in each action.
-  returned: success
+  returned: success, and when a purge is refused
   type: dict
-  sample: {create: 2, update: 1, delete: 0, unchanged: 997, absent: 0}
+  sample: {create: 2, update: 1, delete: 0, unchanged: 997, absent: 0, keep: 3}
 results:
-  description: One entry per declared point (in order), then one per purged point.
+  description:
+    - One entry per declared point (in order), then one per point the purge deletes or keeps.
+    - When a purge is refused (O(purge_max)), the refused plan, every write V(not_attempted).
   returned: always
   type: list
   elements: dict
@@ -208,9 +265,11 @@ results:
       description: Id of the point.
       type: str
     action:
-      description: What was (or would be) done.
+      description:
+        - What was (or would be) done. V(keep) - a point the purge would delete, kept by a guard (see
+          RV(results[].reason)); nothing is written to it.
       type: str
-      choices: [create, update, delete, unchanged, absent]
+      choices: [create, update, delete, unchanged, absent, keep]
     changed_fields:
       description: Managed attributes that differ(ed).
       type: list
@@ -220,6 +279,7 @@ results:
         - Each managed attribute that differs (or differed), with its canonical value in the cabinet (V(before))
           and the declared one (V(after)); returned with and without C(--diff). A create or delete adds
           V(state) (V(absent)/V(present)); a create shows V(null) as every V(before). Empty when unchanged.
+        - A delete of a point active on a register adds V(register) (the register's serial before, V(null) after).
         - A VAT rate given by name (O(points[].vat)) is compared and shown as V(vat_tag), the cabinet's number.
       type: dict
       sample: {phone: {before: "4951234501", after: "4951234599"}}
@@ -229,17 +289,32 @@ results:
           attempted, because the run stopped first (its controller, C(ansible-playbook), was gone).
       type: str
     activation:
-      description: The point's activation status (V(active), V(kkt_status), V(register_serial), V(code_pending)).
+      description:
+        - The point's activation status (V(active), V(kkt_status), V(register_serial), V(code_pending)).
+        - For a delete, as the cabinet showed it before.
       type: dict
-      returned: when the point exists (or would)
+      returned: when the point exists (or would, or did before a delete)
+    guards:
+      description: The guards that keep the point from the purge - V(active), V(registration), V(purge_exclude).
+      type: list
+      elements: str
+      returned: when RV(results[].action) is V(keep)
+      sample: [active]
+    reason:
+      description: Why the purge keeps the point, one sentence per guard.
+      type: str
+      returned: when RV(results[].action) is V(keep)
+      sample: "active on register SN-0001234 (kktStatus REGISTERED)"
     error:
       description: Why the write failed.
       type: str
       returned: when the write failed
     notices:
       description:
-        - What the cabinet holds for this point that should change but was left alone (not a failure, not a
-          change), for example a tax mode that was abolished. Also given as task warnings and in the drift report.
+        - What the user should know about this point that is neither a change nor a failure - a tax mode the
+          cabinet holds that was abolished, an explicit delete that takes the point from its register, or one the
+          cabinet will refuse because the point's registration is under way. Also given as task warnings and in the
+          drift report.
       type: list
       elements: str
       returned: when there is something to say

@@ -42,6 +42,9 @@ EXIT_NO_DRIFT, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 MESSAGE_LIMIT = 1000
 DIFF_LIMIT = 4000
 POINT_ACTIONS = ("create", "update", "delete")
+# A point a purge would delete but one of its guards keeps (retail_points' ``keep``): reported, never drift, since
+# no run would change it (the guard keeps it again) - declaring it or excluding it is the user's decision.
+KEPT_ACTION = "keep"
 
 
 def _now():
@@ -188,6 +191,7 @@ class DriftCollector(object):
         self.registers = {}  # host -> entry
         self.other_changes = []
         self.notices = []  # per point: what the cabinet holds that should change (an abolished tax mode); not drift
+        self.kept = []  # per point: kept by the purge guards, with the reason; not drift
         self.failures = []
         self.unreachable = []
         self.tasks = []  # one record per result of a collection plugin
@@ -291,10 +295,19 @@ class DriftCollector(object):
             if entry not in self.notices:  # an audit can see the same point in several tasks
                 self.notices.append(entry)
 
+    def _add_kept(self, item):
+        entry = {"name": item.get("name"), "id": item.get("id"),
+                 "guards": [str(g) for g in item.get("guards") or [] if isinstance(g, str)],
+                 "reason": _short(str(item.get("reason") or "kept by a purge guard"), MESSAGE_LIMIT)}
+        if entry not in self.kept:  # an audit can see the same point in several tasks
+            self.kept.append(entry)
+
     def _retail_points(self, host, task, result):
         for item in result.get("results") or []:
             if isinstance(item, dict):
                 self._add_notices(item.get("name"), item.get("id"), item.get("notices"))
+                if item.get("action") == KEPT_ACTION:
+                    self._add_kept(item)
             if not isinstance(item, dict) or item.get("action") not in POINT_ACTIONS:
                 continue
             changes = item.get("changes")
@@ -400,6 +413,7 @@ class DriftCollector(object):
                 "registers": len(registers),
                 "other_changes": len(changed_other),
                 "notices": len(self.notices),
+                "kept": len(self.kept),
                 "failures": len(failures),
                 "ignored_failures": len(self.failures) - len(failures),
                 "unreachable": len(self.unreachable),
@@ -411,6 +425,7 @@ class DriftCollector(object):
             "registers": registers,
             "other_changes": self.other_changes,
             "notices": self.notices,
+            "kept": self.kept,
             "failures": self.failures,
             "unreachable": self.unreachable,
             "hosts": self.stats,
@@ -494,13 +509,18 @@ def render_markdown(report, max_rows=200):
     if status != "error" and not summary["changes"]:
         lines.append("The retail points and registers %s the declared state." % ("match" if check else "already matched"))
         lines.append("")
+    kept = report.get("kept") or []
+    if kept:
+        lines.append("The purge kept %d point(s) that the data does not declare (\"Kept by the purge guards\" below): "
+                     "not drift, a run would keep them again." % len(kept))
+        lines.append("")
 
     rows = []
     for point in report["retail_points"]:
         name = _md_text(point.get("name") or point.get("id") or "?")
         action = _md_text(point.get("action") or "")
-        if point.get("outcome") == "failed":
-            action += " (failed)"
+        if point.get("outcome") in ("failed", "not_attempted"):
+            action += " (%s)" % point["outcome"].replace("_", " ")
         changes = point.get("changes") or {"(unknown)": {}}
         for field, change in changes.items():
             rows.append("| %s | %s | %s | %s | %s |" % (
@@ -523,6 +543,12 @@ def render_markdown(report, max_rows=200):
     rows = ["| %s | %s |" % (_md_text(n.get("name") or n.get("id") or "?"), _md_text(n["notice"]))
             for n in report.get("notices") or []]
     _table(lines, "Notices (%d)" % len(rows), "| retail point | notice |", "|---|---|", rows, max_rows)
+
+    # Not drift either: points the purge would delete but a guard keeps (active, under registration, excluded).
+    rows = ["| %s | %s | kept: %s |" % (_md_text(k.get("name") or k.get("id") or "?"), _md_value(k.get("id")),
+                                        _md_text(k["reason"])) for k in kept]
+    _table(lines, "Kept by the purge guards (%d)" % len(rows), "| retail point | id | purge |", "|---|---|---|",
+           rows, max_rows)
 
     changed_other = [c for c in report["other_changes"] if c["changed"]]
     rows = ["| %s | %s | %s |" % (_md_text(c["host"]), _md_text(c["task"]), _md_value(c.get("action")))

@@ -20,7 +20,7 @@ from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report impor
 FORMAT = "modulkassa.pos.drift_summary/1"
 POINTS_ACTION = "modulkassa.pos.retail_points"
 REGISTER_ACTION = "modulkassa.pos.register"
-POINT_VERDICTS = ("create", "update", "delete", "unchanged", "absent", "failed")
+POINT_VERDICTS = ("create", "update", "delete", "unchanged", "absent", "keep", "failed")
 REGISTER_VERDICTS = ("changed", "unchanged", "failed", "unreachable", "not_run")
 DEFAULT_MAX_OBJECTS = 500
 

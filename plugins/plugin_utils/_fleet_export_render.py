@@ -37,8 +37,11 @@ ALWAYS_QUOTED_KEYS = frozenset(("id", "inn", "kpp", "phone"))
 _YAML11_WORDS = frozenset(("y", "yes", "n", "no", "true", "false", "on", "off", "null"))
 _JINJA_MARKERS = ("{{", "{%", "{#")
 
-PURGE_PLACEHOLDER = ("Keep purge off: the guards that would stop a purge from deleting points that are active, "
-                     "under registration or owned by another integration are not in place yet.")
+# What the export says beside modulkassa_points_purge: false (docs/fleet.md, "Adopting an existing account").
+PURGE_ADVICE = ("Purge is off: a point left out of this list is left alone. Turn it on once the list is the whole "
+                "account you manage; it never deletes a point active on a register or under registration, nor one "
+                "matching modulkassa_points_purge_exclude (the points other integrations own), and refuses to "
+                "delete more than modulkassa_points_purge_max (default 10) in one run: docs/fleet.md, \"Purge guards\".")
 
 
 def _escaped(char):
@@ -165,7 +168,7 @@ def render_points(fleet):
         "express; they are comments, not data.",
     ]
     lines += _comments(header, 0)
-    lines += _comments([PURGE_PLACEHOLDER], 0)
+    lines += _comments([PURGE_ADVICE], 0)
     lines.append("modulkassa_points_purge: false")
     if not fleet["points"]:
         lines.append("modulkassa_points: []")

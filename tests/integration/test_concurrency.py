@@ -99,7 +99,8 @@ def test_two_converges_of_overlapping_points_end_consistent(cabinet, run_playboo
 
     # Pipeline A run again updates exactly the shared points that B's run wrote last, and nothing else.
     out = run_playbook(playbook(side_a), env=env_for(cabinet)).result("points")
-    assert out["summary"] == {"create": 0, "update": len(won_by_b), "delete": 0, "unchanged": 60 - len(won_by_b), "absent": 0}
+    assert out["summary"] == {"create": 0, "update": len(won_by_b), "delete": 0, "unchanged": 60 - len(won_by_b), "absent": 0,
+                              "keep": 0}
     assert {r["name"] for r in out["results"] if r["action"] == "update"} == won_by_b
 
 

@@ -98,7 +98,7 @@ class ExecutionNode(object):
         self.cabinet = cabinet
         tag = uuid.uuid4().hex[:6]
         self.names = ["Node-%s %d" % (tag, i) for i in range(4)]
-        self.points = [{"name": self.names[0], "inn": "7707083893", "phone": "+7 495 100-00-01"},
+        self.points = [{"name": self.names[0], "inn": "7707083893", "kpp": "773601001", "phone": "+7 495 100-00-01"},
                        {"name": self.names[1], "address": "Казань, Баумана 5"},
                        {"name": self.names[2]},
                        {"name": self.names[3], "tax_mode": "SIMPLIFIED"}]

@@ -317,7 +317,7 @@ def test_the_roles_use_the_plays_module_defaults_and_its_timeout_and_retries(cab
     assert run.rc == 0, run.output_tail()
     assert {t["action"] for t in run.tasks if t["action"].startswith("modulkassa.pos.")} == {
         "modulkassa.pos.retail_points", "modulkassa.pos.retail_point", "modulkassa.pos.retail_point_info",
-        "modulkassa.pos.register"}
+        "modulkassa.pos.register", "modulkassa.pos.bindings_audit"}
     ids = dict((r["name"], r["id"]) for r in run.result(POINTS_TASK)["results"])
     assert _holder(_point(cabinet, ids[points[0]["name"]])) == registers.serial("reg01")
     assert _point(cabinet, ids[points[1]["name"]])["posLinkToken"], "the manual register's point has no pending code"

@@ -64,7 +64,7 @@ def _ansible_playbook():
 
 def test_the_report_and_the_exit_code_agree_with_the_recap(cabinet, registers, ansible_env, tmp_path):
     tag = "Recap-%s" % uuid.uuid4().hex[:6]
-    points = [{"name": "%s %d" % (tag, i), "inn": "7707083893"} for i in range(2)]
+    points = [{"name": "%s %d" % (tag, i), "inn": "7707083893", "kpp": "773601001"} for i in range(2)]
     localhost = tmp_path / "localhost.ini"
     localhost.write_text("localhost ansible_connection=local ansible_python_interpreter=%s\n" % sys.executable)
     playbook = tmp_path / "estate.yml"

@@ -17,7 +17,13 @@ import re
 import yaml
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import CABINET_ARGSPEC
-from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import RETRIES_VAR, TIMEOUT_VAR
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import (
+    PURGE_EXCLUDE_VAR,
+    PURGE_MAX_VAR,
+    RETRIES_VAR,
+    TIMEOUT_VAR,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PURGE_MAX_DEFAULT
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 ROLES = ("retail_points", "registers")
@@ -40,3 +46,18 @@ def test_the_cabinet_settings_are_in_both_argument_specs():
     for role in ROLES:
         options = _load(role, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
         assert options[TIMEOUT_VAR]["type"] == "float" and options[RETRIES_VAR]["type"] == "int", role
+
+
+def test_the_retail_points_role_passes_the_purge_guards_with_the_plugins_default():
+    """The role's default of purge_max is written out (a role default cannot import it): it must be the plugin's."""
+    defaults = _load("retail_points", "defaults", "main.yml")
+    assert defaults["retail_points_purge_max"] == "{{ %s | default(%d) }}" % (PURGE_MAX_VAR, PURGE_MAX_DEFAULT)
+    assert defaults["retail_points_purge_exclude"] == "{{ %s | default([]) }}" % PURGE_EXCLUDE_VAR
+    task = _load("retail_points", "tasks", "main.yml")[0]["block"][0]["block"][0]["modulkassa.pos.retail_points"]
+    assert (task["purge_exclude"], task["purge_max"]) == ("{{ retail_points_purge_exclude }}",
+                                                          "{{ retail_points_purge_max }}")
+    options = _load("retail_points", "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+    assert options["retail_points_purge_max"]["type"] == "int"
+    assert "V(%d)" % PURGE_MAX_DEFAULT in " ".join(options["retail_points_purge_max"]["description"])
+    assert (options["retail_points_purge_exclude"]["type"], options["retail_points_purge_exclude"]["elements"]) == (
+        "list", "str")

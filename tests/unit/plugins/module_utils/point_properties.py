@@ -30,6 +30,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
     PlanError,
+    PurgeRefused,
     apply_plan,
     normalize_specs,
     plan_points,
@@ -89,23 +90,51 @@ def desired_points(draw, kpps=KPPS):
     return [draw(declared_point(name, kpps)) for name in names]
 
 
+# What the cabinet may report about a point beside its attributes (``health=True``): nothing, a register holding
+# it, a tax-office registration under way (the cabinet refuses to delete it), or a finished registration.
+HEALTH = (
+    {},
+    {},
+    {"kktStatus": "REGISTERED", "kkmInfo": {"serialNumber": "SN-PROP1", "model": "MSPOS-K"}},
+    {"kktStatus": "NOT_REGISTERED", "kkmInfo": {"serialNumber": "SN-PROP2"}, "registrationRequestStatus": "STARTED"},
+    {"registrationRequestStatus": "OFD_WAIT_RNM"},
+    {"registrationRequestStatus": "REGISTERED"},
+)
+# The cabinet's delete rule, written out here rather than imported: the test must not share the planner's copy.
+DELETABLE = ("NOT_EXISTS", "DRAFT", "ERROR", "REGISTERED")
+
+
+def is_active(point):
+    return point.get("kktStatus", "KKT_NOT_PLUGGED") != "KKT_NOT_PLUGGED"
+
+
+def delete_forbidden(point):
+    return (point.get("registrationRequestStatus") or "NOT_EXISTS") not in DELETABLE
+
+
 @st.composite
-def cabinet_point(draw, name, kpps=KPPS):
+def cabinet_point(draw, name, kpps=KPPS, health=False):
     """A point as the cabinet returns it (attributes nested, phone in 10 digits or as someone typed it)."""
     spec = _consistent(dict((field, draw(strategy)) for field, strategy in _attributes(kpps).items()))
     settings = {"defaultTaxMode": spec["tax_mode"].upper(), "defaultVatTag": spec["vat_tag"],
                 "fiscalServiceEnabled": spec["fiscal_service_enabled"]}
     if spec["kpp"]:
         settings["egaisSettings"] = {"kpp": spec["kpp"]}
-    return {"id": str(draw(st.uuids())), "name": name, "address": spec["address"].strip() or None,
-            "phone": canonical_desired({"phone": spec["phone"]}).get("phone") or None, "inn": spec["inn"] or None,
-            "settings": settings, "posLinkToken": None, "kktStatus": "KKT_NOT_PLUGGED", "kkmInfo": None}
+    point = {"id": str(draw(st.uuids())), "name": name, "address": spec["address"].strip() or None,
+             "phone": canonical_desired({"phone": spec["phone"]}).get("phone") or None, "inn": spec["inn"] or None,
+             "settings": settings, "posLinkToken": None, "kktStatus": "KKT_NOT_PLUGGED", "kkmInfo": None,
+             "registrationRequestStatus": "NOT_EXISTS"}
+    if health:
+        point.update(copy.deepcopy(draw(st.sampled_from(HEALTH))))
+    return point
 
 
 @st.composite
-def actual_points(draw, kpps=KPPS, names=NAMES):
+def actual_points(draw, kpps=KPPS, names=NAMES, health=False):
+    """``health``: some points active on a register or under registration (the unit tests' in-memory cabinet only:
+    the emulator sets them through its own endpoint)."""
     names = draw(st.lists(st.sampled_from(names), unique=True, max_size=6))
-    return [draw(cabinet_point(name, kpps)) for name in names]
+    return [draw(cabinet_point(name, kpps, health)) for name in names]
 
 
 def _deep_merge(base, patch):
@@ -175,6 +204,9 @@ class InMemoryCabinet(object):
     def delete_point(self, point_id):
         with self._lock:
             self.writes += 1
+            if point_id in self.points and delete_forbidden(self.points[point_id]):
+                raise CabinetConflict("DELETE: conflict (409 retail-point-delete-forbidden)", status=409,
+                                      code="retail-point-delete-forbidden")
             if self.points.pop(point_id, None) is None:
                 raise CabinetNotFound("DELETE: not found", status=404)
 
@@ -190,6 +222,10 @@ def converge(client, desired, purge, actual=None, check_mode=False, login=LOGIN)
         changes = plan_points(normalize_specs(desired), actual, login, purge=purge)
     except PointInputError as exc:
         assert exc.path.endswith(".kpp"), exc
+        return exc
+    except PurgeRefused as exc:
+        # Only the empty declaration can trip it here (at most 6 points, purge_max 10): nothing declared present.
+        assert purge and not [spec for spec in desired if spec.get("state") != "absent"], exc
         return exc
     except PlanError as exc:
         ambiguous = [spec["name"] for spec in desired if len(designated(spec["name"], actual)) > 1]

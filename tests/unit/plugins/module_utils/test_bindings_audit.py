@@ -45,7 +45,8 @@ def test_the_cabinet_view_is_the_agent_view_the_planner_gets():
     entry = audit(["A", "D", ID_C])
     view = CabinetView(CABINET)
     expected = plan_bindings("SN-1", held["SN-1"], view.resolve(["A", "D", ID_C]), "bound", True)
-    assert entry["actions"] == [a.as_dict() for a in expected]  # register's planner, not a copy of its rules
+    # register's planner, not a copy of its rules; predicted, as register reports a check-mode action
+    assert entry["actions"] == [dict(a.as_dict(), outcome="predicted") for a in expected]
     assert [(a["action"], a["retail_point"], a["previous_register"]) for a in entry["actions"]] == [
         ("bind", "D", None), ("rebind", "C", "SN-9"), ("unbind", "B", "SN-1")]
     assert entry["changes"] == {"retail_points": {"before": ["A", "B"], "after": ["A", "C", "D"]}}
@@ -56,6 +57,11 @@ def test_no_drift_is_no_change_and_no_secret_in_the_entry():
     entry = audit(["A", ID_B.upper()])
     assert (entry["changed"], entry["changes"], entry["actions"], entry["warnings"]) == (False, {}, [], [])
     assert "12345678" not in repr(audit(["D"]))
+
+
+def test_outside_check_mode_nothing_is_bound_from_the_cabinet_so_each_action_is_not_attempted():
+    assert [(a["action"], a["outcome"]) for a in audit(["A", "D"], check_mode=False)["actions"]] == [
+        ("bind", "not_attempted"), ("unbind", "not_attempted")]
 
 
 def test_exclusive_false_keeps_what_is_not_declared():

@@ -168,8 +168,11 @@ def test_filters_by_inn_and_by_shell_style_name_pattern():
 
     assert names(export_fleet(points, LOGIN, inns=["7707083893"])) == [
         "Василёк Казань [1]", "Василёк Москва 1", "василёк москва 3"]
+    # Names compared as point names are (point_name_key): the lower-case point is one of them.
     assert names(export_fleet(points, LOGIN, name_patterns=["Василёк Москва *"])) == [
-        "Василёк Москва 1", "Василёк Москва 2"]  # case-sensitive
+        "Василёк Москва 1", "Василёк Москва 2", "василёк москва 3"]
+    assert names(export_fleet(points, LOGIN, name_patterns=["ВАСИЛЁК  москва 2"])) == ["Василёк Москва 2"]
+    assert names(export_fleet(points, LOGIN, name_patterns=["Василёк Казань [1]"])) == ["Василёк Казань [1]"]
     assert names(export_fleet(points, LOGIN, name_patterns=["*[[]1]"])) == ["Василёк Казань [1]"]
     assert names(export_fleet(points, LOGIN, name_patterns=["Москва"])) == []  # the whole name, not a part of it
     both = export_fleet(points, LOGIN, inns=["500100732259"], name_patterns=["Василёк *", "x"])

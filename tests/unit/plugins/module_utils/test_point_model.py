@@ -15,10 +15,12 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     canonical_desired,
     changed_fields,
     inn_is_valid,
+    name_matches,
     normalize_phone,
     point_id_for,
     point_name_key,
     public_point,
+    registration_blocks_delete,
     tax_mode_notices,
 )
 
@@ -198,3 +200,28 @@ def test_a_point_the_cabinet_holds_in_envd_is_reported_not_refused(declared):
 def test_moving_a_point_off_envd_needs_no_notice():
     assert tax_mode_notices({"tax_mode": "SIMPLIFIED"}, {"tax_mode": "ENVD"}) == []
     assert tax_mode_notices({"tax_mode": "COMMON"}, None) == []
+
+
+@pytest.mark.parametrize("name, pattern, matches", [
+    ("Василёк Москва 1", "Василёк Москва *", True),
+    ("василёк  МОСКВА 1", "Василёк Москва *", True),   # folded as names are (point_name_key), on both sides
+    ("Василёк Москва 1", "ВАСИЛЁК москва ?", True),
+    ("Василек Москва 1", "Василёк *", False),          # ё stays a letter of its own, as in point names
+    ("Магазин Москва 1", "Москва*", False),            # the whole name
+    ("Shop [1]", "Shop [1]", True),                    # equal after folding: matches whatever [ means
+    ("Shop 1", "Shop [1]", True),                      # and the pattern's own reading
+    ("Shop [1]", "*[[]1]", True),
+    ("STRASSE 5", "straße *", True),                   # full case folding
+    ("Shop 1", "shop 1 ", True),                       # the pattern is trimmed like a name
+    ("Shop 1", "Shop 2", False),
+])
+def test_name_matches_is_a_whole_name_glob_over_folded_names(name, pattern, matches):
+    assert name_matches(name, pattern) is matches
+
+
+@pytest.mark.parametrize("status, blocked", [
+    (None, False), ("", False), ("NOT_EXISTS", False), ("DRAFT", False), ("ERROR", False), ("REGISTERED", False),
+    ("STARTED", True), ("OFD_WAIT_FOR_FINAL_RESPONSE", True), ("SOMETHING_NEW", True),
+])
+def test_the_cabinet_deletes_a_point_only_in_four_registration_states(status, blocked):
+    assert registration_blocks_delete({"id": "x", "name": "x", "registrationRequestStatus": status}) is blocked

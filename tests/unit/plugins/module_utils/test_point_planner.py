@@ -21,6 +21,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors imp
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, point_id_for
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (
     PlanError,
+    PurgeRefused,
     apply_plan,
     normalize_specs,
     plan_points,
@@ -97,11 +98,16 @@ class FakeCabinet(object):
             self.writes.append(("DELETE", point_id))
             if point_id not in self.points:
                 raise CabinetNotFound("gone", status=404)
+            # The cabinet's rule, as the emulator applies it.
+            status = self.points[point_id].get("registrationRequestStatus")
+            if status not in (None, "NOT_EXISTS", "DRAFT", "ERROR", "REGISTERED"):
+                raise CabinetConflict("DELETE /api/v1/retail-point/%s: conflict (409 retail-point-delete-forbidden)"
+                                      % point_id, status=409, code="retail-point-delete-forbidden")
             del self.points[point_id]
 
 
-def converge(cabinet, specs, purge=False, check_mode=False, concurrency=4):
-    changes = plan_points(normalize_specs(specs), cabinet.list_points(), LOGIN, purge=purge)
+def converge(cabinet, specs, purge=False, check_mode=False, concurrency=4, **guards):
+    changes = plan_points(normalize_specs(specs), cabinet.list_points(), LOGIN, purge=purge, **guards)
     failed = apply_plan(changes, cabinet, check_mode=check_mode, concurrency=concurrency)
     return changes, failed
 
@@ -353,3 +359,231 @@ def test_a_stopped_run_starts_no_new_write_and_marks_the_rest_not_attempted():
     changes, failed = converge(StoppingCabinet(), specs, concurrency=4)
     assert sum(c.outcome == "done" for c in changes) <= 2 + 3  # writes in flight on the other threads may finish
     assert all(c.outcome in ("done", "not_attempted") for c in changes)
+
+
+# ---- purge guards ------------------------------------------------------------------------------------------
+
+def _active(point_id, name, serial="SN-REG01", kkt_status="REGISTERED"):
+    return {"id": point_id, "name": name, "kktStatus": kkt_status,
+            "kkmInfo": {"serialNumber": serial, "model": "MSPOS-K"} if serial else None}
+
+
+def _by_id(changes):
+    return dict((c.id, c) for c in changes)
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_purge_keeps_a_point_active_on_a_register_and_says_why(check_mode):
+    unnamed = _active("a-2", "Old kiosk", serial=None, kkt_status="NOT_REGISTERED")
+    cabinet = FakeCabinet([_active("a-1", "Old till"), unnamed, {"id": "s-1", "name": "Stray"}])
+    changes, failed = converge(cabinet, [], purge=True, check_mode=check_mode, purge_max=-1)
+    plan = _by_id(changes)
+    assert (plan["a-1"].action, plan["a-2"].action, plan["s-1"].action) == ("keep", "keep", "delete")
+    assert plan["a-1"].result()["reason"] == "active on register SN-REG01 (kktStatus REGISTERED)"
+    assert plan["a-1"].result()["guards"] == ["active"] and plan["a-1"].result()["outcome"] == "unchanged"
+    assert plan["a-2"].result()["reason"] == ("active on a register the cabinet names no serial of "
+                                              "(kktStatus NOT_REGISTERED)")
+    assert plan["a-1"].result()["activation"]["register_serial"] == "SN-REG01"
+    assert summary_of(changes)["keep"] == 2 and summary_of(changes)["delete"] == 1
+    assert not plan["a-1"].changed and "Old till" not in diff_by_point(diff_of(changes))
+    assert cabinet.writes == ([] if check_mode else [("DELETE", "s-1")])
+    assert {"a-1", "a-2"} <= set(cabinet.points)
+
+
+@pytest.mark.parametrize("status, kept", [
+    ("STARTED", True), ("OFD_WAIT_RNM", True), ("REPORT_PRINT_ERROR", True), ("A_STATE_OF_TOMORROW", True),
+    ("NOT_EXISTS", False), ("DRAFT", False), ("ERROR", False), ("REGISTERED", False), (None, False),
+])
+def test_purge_keeps_a_point_whose_registration_is_under_way(status, kept):
+    point = {"id": "r-1", "name": "Registering"}
+    if status:
+        point["registrationRequestStatus"] = status
+    cabinet = FakeCabinet([point])
+    changes, failed = converge(cabinet, [{"name": "Shop 1"}], purge=True)
+    change = _by_id(changes)["r-1"]
+    assert not failed
+    assert change.action == ("keep" if kept else "delete")
+    if kept:
+        assert change.result()["reason"] == "its tax-office registration is under way (registrationRequestStatus %s)" % status
+        assert change.result()["guards"] == ["registration"] and "r-1" in cabinet.points
+        assert ("DELETE", "r-1") not in cabinet.writes
+    else:
+        assert "r-1" not in cabinet.points and "reason" not in change.result()
+
+
+def test_every_guard_that_holds_a_point_is_named():
+    point = dict(_active("b-1", "1C Склад"), registrationRequestStatus="STARTED")
+    changes, dummy = converge(FakeCabinet([point]), [{"name": "Shop 1"}], purge=True, check_mode=True,
+                              purge_exclude=["1c *"])
+    change = _by_id(changes)["b-1"]
+    assert change.guards == ["active", "registration", "purge_exclude"]
+    assert change.reason == ("active on register SN-REG01 (kktStatus REGISTERED); its tax-office registration is under "
+                             "way (registrationRequestStatus STARTED); its name matches the purge_exclude entry '1c *'")
+
+
+EXCLUDED_ID = "3F2B8C1E-7A4D-4E0B-9C55-2A6F1D8E4B90"
+
+
+@pytest.mark.parametrize("entry, name, kept", [
+    ("1C *", "1C Склад", True),
+    ("1C *", "1c  склад", True),          # compared as names are: case and runs of spaces folded
+    ("1C *", "Магазин 1C", False),        # the whole name, not a part of it
+    ("*склад*", "Большой СКЛАД 2", True),
+    ("Shop [old]", "Shop [old]", True),   # an entry equal to the name matches, brackets and all
+    ("Shop [old]", "Shop o", True),       # ... and is a pattern too: [old] is one of o, l, d
+    ("Shop [[]old]", "Shop [old]", True),
+    ("Shop ?", "Shop 12", False),
+    ("ｓｈｏｐ 1", "Shop 1", True),        # compatibility forms (full-width letters)
+    (EXCLUDED_ID, "Any name", True),     # an id, in any case
+    (EXCLUDED_ID[:-1] + "1", "Any name", False),
+])
+def test_purge_exclude_keeps_the_points_it_names(entry, name, kept):
+    point = {"id": EXCLUDED_ID.lower(), "name": name}
+    cabinet = FakeCabinet([point])
+    changes, dummy = converge(cabinet, [{"name": "Declared"}], purge=True, purge_exclude=[entry])
+    change = _by_id(changes)[EXCLUDED_ID.lower()]
+    assert change.action == ("keep" if kept else "delete"), (entry, name)
+    assert (EXCLUDED_ID.lower() in cabinet.points) is kept
+    if kept:
+        assert change.guards == ["purge_exclude"]
+        assert change.reason == ("its id is the purge_exclude entry %r" % entry if entry == EXCLUDED_ID
+                                 else "its name matches the purge_exclude entry %r" % entry)
+
+
+def test_purge_exclude_does_not_stop_a_declared_point_being_converged():
+    cabinet = FakeCabinet([{"id": "c-1", "name": "1C Склад", "address": "old"}])
+    changes, dummy = converge(cabinet, [{"name": "1C Склад", "address": "new"}], purge=True, purge_exclude=["1C *"])
+    assert [c.action for c in changes] == ["update"] and cabinet.points["c-1"]["address"] == "new"
+
+
+@pytest.mark.parametrize("entries, path", [
+    (["ok", ""], "purge_exclude[1]"), (["  "], "purge_exclude[0]"), ([3], "purge_exclude[0]"),
+    ("1C *", "purge_exclude"),
+])
+def test_a_bad_purge_exclude_entry_is_refused_before_any_write(entries, path):
+    cabinet = FakeCabinet([{"id": "s-1", "name": "Stray"}])
+    with pytest.raises(PointInputError) as caught:
+        converge(cabinet, SPECS, purge=True, purge_exclude=entries)
+    assert caught.value.path == path and cabinet.writes == []
+
+
+@pytest.mark.parametrize("value", [-2, True, "10", 1.5])
+def test_a_bad_purge_max_is_refused(value):
+    with pytest.raises(PointInputError) as caught:
+        converge(FakeCabinet(), SPECS, purge=True, purge_max=value)
+    assert caught.value.path == "purge_max" and "-1 for no limit" in caught.value.rule
+
+
+def _strays(count, prefix="Stray"):
+    return [{"id": "%s-%02d" % (prefix.lower(), i), "name": "%s %02d" % (prefix, i)} for i in range(count)]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_purge_over_purge_max_is_refused_before_any_write(check_mode):
+    """The plan also creates one point and updates one: none of it is written when the purge is refused."""
+    existing = {"id": "e-1", "name": "Shop 2", "address": "old"}
+    cabinet = FakeCabinet([existing] + _strays(7))
+    before = copy.deepcopy(cabinet.points)
+    with pytest.raises(PurgeRefused) as caught:
+        converge(cabinet, SPECS, purge=True, check_mode=check_mode, purge_max=6)
+    assert cabinet.writes == [] and cabinet.points == before
+    message = str(caught.value)
+    assert message.startswith("purge would delete 7 points that the list does not declare, more than purge_max "
+                              "allows (6): 'Stray 00', 'Stray 01', 'Stray 02', 'Stray 03', 'Stray 04' and 2 more. "
+                              "Nothing was written")
+    assert "raise purge_max (the fleet variable modulkassa_points_purge_max) to 7 or more" in message
+    assert "set it to -1 for no limit" in message
+    plan = caught.value.changes
+    assert [c.action for c in plan] == ["create", "update"] + ["delete"] * 7
+
+
+def test_purge_max_counts_only_the_points_the_guards_let_go():
+    cabinet = FakeCabinet(_strays(2) + [_active("a-%d" % i, "Till %d" % i) for i in range(5)]
+                          + [{"id": "r-1", "name": "Registering", "registrationRequestStatus": "STARTED"}])
+    changes, failed = converge(cabinet, SPECS, purge=True, purge_max=2)
+    assert summary_of(changes)["delete"] == 2 and summary_of(changes)["keep"] == 6 and not failed
+
+
+@pytest.mark.parametrize("purge_max, allowed", [(0, False), (2, False), (3, True), (-1, True)])
+def test_purge_max_is_the_most_a_purge_may_delete(purge_max, allowed):
+    cabinet = FakeCabinet(_strays(3))
+    if allowed:
+        changes, failed = converge(cabinet, SPECS, purge=True, purge_max=purge_max)
+        assert summary_of(changes)["delete"] == 3 and not [k for k in cabinet.points if k.startswith("stray")]
+    else:
+        with pytest.raises(PurgeRefused):
+            converge(cabinet, SPECS, purge=True, purge_max=purge_max)
+        assert cabinet.writes == []
+
+
+def test_the_default_purge_max_is_ten():
+    with pytest.raises(PurgeRefused) as caught:
+        converge(FakeCabinet(_strays(11)), SPECS, purge=True)
+    assert "more than purge_max allows (10)" in str(caught.value)
+    changes, dummy = converge(FakeCabinet(_strays(10)), SPECS, purge=True, check_mode=True)
+    assert summary_of(changes)["delete"] == 10
+
+
+def test_explicit_deletes_are_not_counted_by_purge_max():
+    cabinet = FakeCabinet(_strays(5))
+    specs = [{"name": "Stray %02d" % i, "state": "absent"} for i in range(4)] + SPECS
+    changes, failed = converge(cabinet, specs, purge=True, purge_max=1)
+    assert summary_of(changes)["delete"] == 5 and not failed and not [k for k in cabinet.points if k.startswith("stray")]
+
+
+@pytest.mark.parametrize("specs", [[], [{"name": "Stray 00", "state": "absent"}]], ids=["empty", "only-absent"])
+def test_a_purge_from_a_list_that_declares_nothing_is_refused_unless_unlimited(specs):
+    cabinet = FakeCabinet(_strays(2) + [_active("a-1", "Till")])
+    with pytest.raises(PurgeRefused) as caught:
+        converge(cabinet, specs, purge=True, purge_max=50)
+    assert cabinet.writes == []
+    assert "because the list declares no point as present: an empty or truncated list?" in str(caught.value)
+    assert "set purge_max (the fleet variable modulkassa_points_purge_max) to -1" in str(caught.value)
+    changes, failed = converge(cabinet, specs, purge=True, purge_max=-1)
+    assert set(cabinet.points) == {"a-1"} and not failed  # the active point is still kept
+
+
+def test_a_purge_from_an_empty_list_that_would_delete_nothing_is_not_refused():
+    cabinet = FakeCabinet([_active("a-1", "Till")])
+    changes, failed = converge(cabinet, [], purge=True)
+    assert [c.action for c in changes] == ["keep"] and cabinet.writes == []
+
+
+def test_without_purge_the_guards_change_nothing():
+    cabinet = FakeCabinet(_strays(20) + [_active("a-1", "Till")])
+    changes, dummy = converge(cabinet, SPECS, purge=False, purge_max=0, purge_exclude=["*"])
+    assert [c.action for c in changes] == ["create", "create"]
+
+
+def test_an_explicit_delete_of_an_active_point_deletes_it_and_says_so():
+    cabinet = FakeCabinet([_active("a-1", "Till 1")])
+    changes, dummy = converge(cabinet, [{"name": "Till 1", "state": "absent"}], check_mode=True)
+    change = changes[0]
+    assert change.action == "delete"
+    assert change.notices == ["deleting it takes it from register SN-REG01 (kktStatus REGISTERED): that register can "
+                              "no longer sell under it"]
+    assert change.result()["changes"] == {"state": {"before": "present", "after": "absent"},
+                                          "register": {"before": "SN-REG01", "after": None}}
+    before, after = diff_by_point(diff_of(changes))["Till 1"]
+    assert before["register"] == "SN-REG01" and after == {"state": "absent"}
+    assert change.result()["activation"]["active"] is True
+    changes, failed = converge(cabinet, [{"name": "Till 1", "state": "absent"}])
+    assert not failed and cabinet.points == {}
+
+
+def test_an_explicit_delete_the_cabinet_refuses_for_its_registration_says_why():
+    cabinet = FakeCabinet([{"id": "r-1", "name": "Registering", "registrationRequestStatus": "OFD_WAIT_RNM"},
+                           {"id": "o-1", "name": "Other"}])
+    specs = [{"name": "Registering", "state": "absent"}, {"name": "Other", "state": "absent"}]
+    changes, dummy = converge(cabinet, specs, check_mode=True)
+    assert changes[0].notices == [
+        "the cabinet refuses to delete it while its tax-office registration is under way (registrationRequestStatus "
+        "OFD_WAIT_RNM; a point can be deleted in NOT_EXISTS, DRAFT, ERROR, REGISTERED): the delete fails until the "
+        "request ends"]
+    changes, failed = converge(cabinet, specs)
+    assert failed == [changes[0]] and set(cabinet.points) == {"r-1"}  # the other delete still happened
+    assert changes[0].error.startswith(
+        "the cabinet refuses to delete it while its tax-office registration is under way (registrationRequestStatus "
+        "OFD_WAIT_RNM when listed; a point can be deleted in NOT_EXISTS, DRAFT, ERROR, REGISTERED): wait until the "
+        "request ends, or withdraw it in the cabinet; ")
+    assert "409 retail-point-delete-forbidden" in changes[0].error

@@ -12,6 +12,7 @@ runs a few examples against the real emulator in tests/integration/test_planner_
 from __future__ import annotations
 
 import copy
+import fnmatch
 import os
 import sys
 
@@ -29,12 +30,24 @@ from point_properties import (  # noqa: E402
     actual_points,
     assert_converged,
     converge,
+    delete_forbidden,
+    designated,
     desired_points,
+    is_active,
     predicted_equals_applied,
 )
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, point_id_for  # noqa: E402
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError  # noqa: E402
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (  # noqa: E402
+    PointInputError,
+    point_id_for,
+    point_name_key,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import (  # noqa: E402
+    PlanError,
+    apply_plan,
+    normalize_specs,
+    plan_points,
+)
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -70,6 +83,68 @@ def test_a_create_whose_answer_was_lost_converges_on_the_retry(desired, actual, 
             cabinet.create_point(copy.deepcopy(body))  # the write landed; the run that made it never knew
     if not isinstance(converge(cabinet, desired, purge=False), PointInputError):
         assert_converged(desired, False, actual, cabinet.list_points())
+
+
+EXCLUDE_ENTRIES = ["shop *", "SHOP 3", "Магазин*", "[!S]*", "nothing"]
+
+
+@SETTINGS
+@given(desired=desired_points(), actual=actual_points(names=NAMES + FOLDED_NAMES, health=True),
+       exclude=st.lists(st.sampled_from(EXCLUDE_ENTRIES), unique=True, max_size=2), check_mode=st.booleans())
+def test_a_purge_deletes_exactly_the_undeclared_points_no_guard_holds(desired, actual, exclude, check_mode):
+    """Of the cabinet points the declaration does not designate, a purge deletes those that are neither active on a
+    register, nor under registration, nor matched by purge_exclude, and keeps the others with a reason (check mode
+    predicts the same plan and writes nothing)."""
+    desired = [spec for spec in desired if spec.get("state") != "absent"]  # explicit deletes: the next property
+    cabinet = InMemoryCabinet(actual)
+    try:
+        changes = plan_points(normalize_specs(desired), cabinet.list_points(), LOGIN, purge=True,
+                              purge_exclude=exclude, purge_max=-1)
+    except (PointInputError, PlanError):
+        assert cabinet.writes == 0  # a contradiction or an ambiguous name: refused before any write
+        return
+    failed = apply_plan(changes, cabinet, check_mode=check_mode)
+    assert not failed, [(c.name, c.error) for c in failed]
+    left = set(p["id"] for p in cabinet.list_points())
+    declared = set(p["id"] for spec in desired for p in designated(spec["name"], actual))
+    for point in actual:
+        if point["id"] in declared:
+            continue
+        excluded = any(fnmatch.fnmatchcase(point_name_key(point["name"]), point_name_key(entry)) for entry in exclude)
+        guarded = is_active(point) or delete_forbidden(point) or excluded
+        planned = [c for c in changes if c.id == point["id"]]
+        assert [c.action for c in planned] == ["keep" if guarded else "delete"], point
+        assert (point["id"] in left) is (guarded or check_mode), point
+        if guarded:
+            result = planned[0].result()
+            assert result["reason"] and result["outcome"] == "unchanged" and result["guards"], result
+
+
+@SETTINGS
+@given(actual=actual_points(health=True), data=st.data())
+def test_an_explicit_delete_ignores_the_guards_and_says_what_it_costs(actual, data):
+    """``state: absent`` deletes the point it names even when it is active on a register (the plan says so); a point
+    under registration is refused by the cabinet, and the failure says why; nothing else is touched."""
+    if not actual:
+        return
+    names = data.draw(st.lists(st.sampled_from([p["name"] for p in actual]), unique=True, min_size=1))
+    cabinet = InMemoryCabinet(actual)
+    changes = plan_points(normalize_specs([{"name": n, "state": "absent"} for n in names]), cabinet.list_points(),
+                          LOGIN, purge=False)
+    failed = apply_plan(changes, cabinet)
+    left = dict((p["id"], p) for p in cabinet.list_points())
+    for change in changes:
+        point = [p for p in actual if p["id"] == change.id][0]
+        assert change.action == "delete"
+        notices = " ".join(change.notices)
+        assert ("takes it from register" in notices) is is_active(point), notices
+        assert ("register" in change.changes()) is is_active(point)
+        if delete_forbidden(point):
+            assert change in failed and point["id"] in left
+            assert "tax-office registration is under way" in change.error and "409" in change.error, change.error
+        else:
+            assert change not in failed and point["id"] not in left
+    assert set(left) == set(p["id"] for p in actual if p["name"] not in names or delete_forbidden(p))
 
 
 # Two examples the emulator property found (a 12-digit INN allows no KPP, and the cabinet checks it across fields).

@@ -254,3 +254,46 @@ def test_a_report_that_saw_what_the_recap_counts_keeps_its_verdict():
     quiet.add("localhost", "points", "modulkassa.pos.retail_points", "ok", {"changed": False, "results": []})
     quiet.set_stats(_recap(localhost={"ok": 1}))
     assert quiet.report()["status"] == "no_drift"
+
+
+KEPT_RESULT = {"changed": False, "summary": {"keep": 2}, "results": [
+    {"name": "Declared", "id": "id-1", "action": "unchanged", "changes": {}, "outcome": "unchanged"},
+    {"name": "Old till", "id": "id-7", "action": "keep", "changes": {}, "outcome": "unchanged", "guards": ["active"],
+     "reason": "active on register SN-REG07 (kktStatus REGISTERED)"},
+    {"name": "1C Склад", "id": "id-8", "action": "keep", "changes": {}, "outcome": "unchanged",
+     "guards": ["purge_exclude"], "reason": "its name matches the purge_exclude entry '1C *'"},
+]}
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_points_kept_by_the_purge_guards_are_listed_with_their_reason_and_are_not_drift(check_mode):
+    collector = _collector()
+    collector.cli_check_mode = check_mode
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "ok", KEPT_RESULT, check_mode=check_mode)
+    collector.add("localhost", "again", "modulkassa.pos.retail_points", "ok", KEPT_RESULT, check_mode=check_mode)
+    report = collector.report()
+    assert (report["status"], report["exit_code"], report["summary"]["changes"]) == ("no_drift", 0, 0)
+    assert report["retail_points"] == [] and report["summary"]["kept"] == 2
+    assert report["kept"] == [
+        {"name": "Old till", "id": "id-7", "guards": ["active"],
+         "reason": "active on register SN-REG07 (kktStatus REGISTERED)"},
+        {"name": "1C Склад", "id": "id-8", "guards": ["purge_exclude"],
+         "reason": "its name matches the purge_exclude entry '1C *'"}]
+    markdown = render_markdown(report)
+    assert markdown.startswith("## ModulKassa drift report: %s" % ("no drift" if check_mode else "no changes"))
+    assert "The purge kept 2 point(s) that the data does not declare" in markdown
+    assert "### Kept by the purge guards (2)" in markdown
+    assert "| Old till | `id-7` | kept: active on register SN-REG07 (kktStatus REGISTERED) |" in markdown
+    assert "| 1C Склад | `id-8` | kept: its name matches the purge\\_exclude entry '1C \\*' |" in markdown
+
+
+def test_a_refused_purge_is_an_error_showing_the_deletes_it_did_not_attempt():
+    refused = {"failed": True, "changed": False, "msg": "purge would delete 12 points ...", "results": [
+        {"name": "Stray", "id": "id-9", "action": "delete", "outcome": "not_attempted",
+         "changes": {"state": {"before": "present", "after": "absent"}}}]}
+    collector = _collector()
+    collector.add("localhost", "points", "modulkassa.pos.retail_points", "failed", refused, check_mode=True)
+    report = collector.report()
+    assert (report["status"], report["exit_code"]) == ("error", 1)
+    assert report["failures"][0]["msg"] == "purge would delete 12 points ..."
+    assert "| Stray | delete (not attempted) | state | `present` | `absent` |" in render_markdown(report)

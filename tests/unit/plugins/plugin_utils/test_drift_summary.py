@@ -57,7 +57,7 @@ def test_a_run_that_failed_part_way_is_an_error_naming_what_failed():
     assert [(r["host"], r["verdict"]) for r in published["registers"]] == [
         ("reg01", "changed"), ("reg02", "failed"), ("reg03", "unreachable")]
     assert published["summary"]["retail_points"] == {"create": 1, "update": 0, "delete": 0, "unchanged": 0,
-                                                     "absent": 0, "failed": 1}
+                                                     "absent": 0, "keep": 0, "failed": 1}
 
 
 def test_unfinished_is_an_error_that_claims_nothing():

@@ -73,6 +73,16 @@ RULES = {
     "type-list": (lambda d: d["hosts"]["reg02"].update(modulkassa_register_points="Kazan 5"),
                   "hosts.reg02.modulkassa_register_points", "must be a list, not a string"),
     "type-purge": (lambda d: d.update(modulkassa_points_purge="no"), "modulkassa_points_purge", "must be true or false"),
+    "purge-exclude-string": (lambda d: d.update(modulkassa_points_purge_exclude="1C *"),
+                             "modulkassa_points_purge_exclude", "must be a list, not a string"),
+    "purge-exclude-blank": (lambda d: d.update(modulkassa_points_purge_exclude=["1C *", " "]),
+                            "modulkassa_points_purge_exclude[1]", "must not be blank"),
+    "purge-exclude-number": (lambda d: d.update(modulkassa_points_purge_exclude=[42]),
+                             "modulkassa_points_purge_exclude[0]", "must be a string, not an integer"),
+    "purge-max-type": (lambda d: d.update(modulkassa_points_purge_max="10"),
+                       "modulkassa_points_purge_max", "must be an integer, not a string (write it without quotes)"),
+    "purge-max-range": (lambda d: d.update(modulkassa_points_purge_max=-2),
+                        "modulkassa_points_purge_max", "must be at least -1, not -2"),
     "unknown-key": (lambda d: d["modulkassa_points"][1].update(adress="x"),
                     "modulkassa_points[1].adress", "unknown key (did you mean 'address'?)"),
     "unknown-key-manual": (lambda d: d["modulkassa_manual_registers"][0].update(points=["Kiosk"]),
@@ -157,6 +167,15 @@ def test_each_rule_reports_the_field_path(rule):
     assert fragment in errors[path], errors[path]
 
 
+def test_the_purge_guards_variables_are_fleet_data():
+    document = _fleet()
+    document.update(modulkassa_points_purge=True, modulkassa_points_purge_max=-1,
+                    modulkassa_points_purge_exclude=["1C *", ID_B.upper(), "Shop [old]"])
+    assert _errors(document) == {}
+    document.update(modulkassa_points_purge_max=0, modulkassa_points_purge_exclude=[])
+    assert _errors(document) == {}
+
+
 def test_every_problem_is_reported_at_once_sorted_by_path():
     def mutate(d):
         d["modulkassa_points"][0].update(inn="1", phone="12")
@@ -219,6 +238,9 @@ def test_host_names_that_are_not_identifiers_are_quoted_in_paths():
     ("modulkassa_point", "modulkassa_points"),
     ("modulkassa_register_point", "modulkassa_register_points"),
     ("modulkassa_points_purg", "modulkassa_points_purge"),
+    ("modulkassa_points_purge_exclud", "modulkassa_points_purge_exclude"),
+    ("modulkassa_points_purgemax", "modulkassa_points_purge_max"),
+    ("modulkassa_points_purge_max", None),     # known
     ("modulkassa_manual_register", "modulkassa_manual_registers"),
     ("modulkassa_points", None),               # known
     ("modulkassa_register_serial", None),      # known, not fleet data
