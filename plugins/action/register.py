@@ -22,11 +22,11 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner im
     bindings_after,
     holder_of,
     index_points,
-    looks_like_id,
     plan_bindings,
     resolve_references,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError, CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
@@ -104,7 +104,7 @@ class ActionModule(CabinetActionBase):
 
     def _cabinet_points(self, client, references):
         """The declared points as the cabinet has them: by id (one GET each) or, if names are used, one list."""
-        if references and all(looks_like_id(ref) for ref in references):
+        if references and all(is_point_id(ref) for ref in references):
             points = []
             for ref in references:
                 try:

@@ -134,6 +134,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CLIENT_OPTIONS, client_from_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual, point_name_key
 
 REGISTERS_GROUP = "modulkassa_registers"
@@ -146,7 +147,6 @@ POINT_KEYS = ("id", "name", "address", "phone", "inn", "kpp", "tax_mode", "vat_t
 
 _NOT_GROUP_CHARS = re.compile(r"\W+")
 _GLOB_MAGIC = re.compile(r"[*?[]")
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _TRANSLIT = dict(zip(
     "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
     ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "y", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u", "f",
@@ -281,7 +281,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         refs = set()
         for ref in names:
             ref = str(ref).strip()
-            refs.add(ref.lower() if _UUID_RE.match(ref) else point_name_key(ref))
+            refs.add(point_id_key(ref) if is_point_id(ref) else point_name_key(ref))
         return refs
 
     @staticmethod

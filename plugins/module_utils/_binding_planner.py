@@ -11,16 +11,10 @@ point); the register's own list is what ``exclusive`` and ``unbound`` act on.
 
 from __future__ import annotations
 
-import re
-
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, index_by_name, points_named
 
 BIND, REBIND, UNBIND = "bind", "rebind", "unbind"
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def looks_like_id(reference):
-    return bool(_UUID_RE.match(reference.strip()))
 
 
 class BindingAction(object):
@@ -46,7 +40,7 @@ def resolve_references(references, points_by_id, points_by_name):
     resolved = []
     for reference in references:
         ref = reference.strip()
-        if looks_like_id(ref):
+        if is_point_id(ref):
             resolved.append((ref, points_by_id.get(ref.lower()) or points_by_id.get(ref)))
             continue
         matches = points_named(ref, points_by_name)  # a name as it is compared everywhere (point_name_key)

@@ -23,10 +23,10 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner im
     bindings_after,
     holder_of,
     index_points,
-    looks_like_id,
     plan_bindings,
     resolve_references,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import points_named
 
 
@@ -87,7 +87,7 @@ class CabinetView(object):
             if not isinstance(reference, str) or not reference.strip():
                 continue
             ref = reference.strip()
-            if looks_like_id(ref):
+            if is_point_id(ref):
                 point = self.by_id.get(ref.lower()) or self.by_id.get(ref)
                 if point:
                     ids.add(point["id"])

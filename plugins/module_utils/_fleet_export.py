@@ -32,6 +32,7 @@ import hashlib
 import json
 import re
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import point_id_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     API_PATHS,
     MANAGED_FIELDS,
@@ -201,7 +202,7 @@ def export_point(point, login, shared_names=frozenset()):
     point_id = str(point["id"])
     name = values.get("name")
     keep_id = (name is None or name in shared_names
-               or point_id.lower() != point_id_for(login, name))
+               or point_id_key(point_id) != point_id_for(login, name))
     if keep_id:
         values["id"] = point_id
     activation = activation_of(point)

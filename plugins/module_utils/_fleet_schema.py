@@ -19,6 +19,7 @@ jsonschema's generic message for a failed ``pattern``/``anyOf``.
 
 from __future__ import annotations
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import POINT_ID_PATTERN
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     ADDRESS_MAX,
     NAME_MAX,
@@ -73,8 +74,6 @@ OTHER_KNOWN_VARIABLES = (
 POINT_KEYS = ("name", "id", "state", "address", "phone", "inn", "kpp", "tax_mode", "vat", "vat_tag",
               "fiscal_service_enabled")
 MANUAL_REGISTER_KEYS = ("name", "retail_points", "description")
-
-UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 _REGISTERS_VIA = {
     "enum": list(REGISTERS_VIA_CHOICES),
@@ -195,7 +194,7 @@ FLEET_SCHEMA = {
             "properties": {
                 "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX,
                          "description": "Unique within the account; registers refer to the point by it."},
-                "id": {"type": "string", "pattern": UUID_PATTERN,
+                "id": {"type": "string", "pattern": POINT_ID_PATTERN,
                        "x-error": "must be a UUID such as 0b1e6cba-3f7e-5d59-9c1f-4a5ef07f1c3a",
                        "description": "The cabinet's id; only for points created outside this collection."},
                 "state": {"enum": ["present", "absent"]},

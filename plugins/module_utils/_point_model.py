@@ -77,7 +77,6 @@ _INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
 _KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
 _PHONE_PUNCTUATION_RE = re.compile(r"[\s()\-.]")
-_POINT_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class PointInputError(ValueError):
@@ -150,11 +149,6 @@ def inn_is_valid(inn):
         return (_inn_checksum(inn, _INN12_WEIGHTS_1) == int(inn[10])
                 and _inn_checksum(inn, _INN12_WEIGHTS_2) == int(inn[11]))
     return False
-
-
-def is_point_id(value):
-    """A cabinet point id: a UUID in its 8-4-4-4-12 form (any case)."""
-    return isinstance(value, str) and bool(_POINT_ID_RE.match(value.strip()))
 
 
 def _check_text(path, value, max_len):

@@ -50,8 +50,8 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema impor
     REGISTER_SERIAL_VAR,
     REGISTER_VARIABLES,
     REGISTERS_VIA_VAR,
-    UUID_PATTERN,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import expected_phrase, plain, type_phrase
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     MANAGED_FIELDS,
@@ -61,7 +61,6 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
 )
 
 FLEET_VARIABLES = CONTROLLER_VARIABLES + REGISTER_VARIABLES
-_UUID_RE = re.compile(UUID_PATTERN)
 _SIMPLE_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _FOLDING = "names are compared ignoring letter case and spaces"
 
@@ -227,7 +226,7 @@ class _Declared(object):
     def __init__(self, index, spec):
         self.index = index
         self.parts = (POINTS_VAR, index)
-        self.id = spec["id"].strip().lower() if isinstance(spec.get("id"), str) else None
+        self.id = point_id_key(spec["id"]) if isinstance(spec.get("id"), str) else None
         self.raw_name = spec["name"].strip() if isinstance(spec.get("name"), str) else None
         # The name's identity (point_name_key): "Shop 1" and "shop  1" are one name.
         self.key = point_name_key(self.raw_name) if self.raw_name else None
@@ -344,7 +343,7 @@ class _References(object):
             if isinstance(spec, dict):
                 for key in ("name", "id"):
                     if isinstance(spec.get(key), str):
-                        self.known_broken.add(spec[key].strip().lower() if key == "id" else point_name_key(spec[key]))
+                        self.known_broken.add(point_id_key(spec[key]) if key == "id" else point_name_key(spec[key]))
         self.holder = {}  # point index -> path parts of the first register reference to it
 
     def check(self, parts, references):
@@ -354,11 +353,11 @@ class _References(object):
                 continue  # the schema reported it
             ref = reference.strip()
             ref_parts = parts + (position,)
-            point = self.by_id.get(ref.lower()) if _UUID_RE.match(ref) else self.by_name.get(point_name_key(ref))
+            point = self.by_id.get(point_id_key(ref)) if is_point_id(ref) else self.by_name.get(point_name_key(ref))
             if point is None:
-                if (ref.lower() if _UUID_RE.match(ref) else point_name_key(ref)) in self.known_broken:
+                if (point_id_key(ref) if is_point_id(ref) else point_name_key(ref)) in self.known_broken:
                     continue
-                suggestion = _close(ref, [p.raw_name for p in self.by_name.values()]) if not _UUID_RE.match(ref) else None
+                suggestion = _close(ref, [p.raw_name for p in self.by_name.values()]) if not is_point_id(ref) else None
                 errors.append(FleetError(ref_parts, "names retail point %r, which %s does not declare%s" % (
                     ref, POINTS_VAR, " (did you mean %r?)" % suggestion if suggestion else "")))
                 continue
