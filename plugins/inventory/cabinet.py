@@ -135,6 +135,7 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CLIENT_OPTIONS, client_from_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import MANAGED_FIELDS
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual, point_name_key
 
 REGISTERS_GROUP = "modulkassa_registers"
@@ -143,7 +144,7 @@ STATE_GROUPS = {"active": "modulkassa_points_active", "pending": "modulkassa_poi
                 "inactive": "modulkassa_points_inactive"}
 MANAGED_GROUP = "modulkassa_points_managed"
 UNMANAGED_GROUP = "modulkassa_points_unmanaged"
-POINT_KEYS = ("id", "name", "address", "phone", "inn", "kpp", "tax_mode", "vat_tag", "fiscal_service_enabled")
+POINT_KEYS = ("id",) + MANAGED_FIELDS
 
 _NOT_GROUP_CHARS = re.compile(r"\W+")
 _GLOB_MAGIC = re.compile(r"[*?[]")

@@ -33,6 +33,7 @@ import json
 import re
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._ids import point_id_key
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import ATTRIBUTE_OPTIONS, VAT_TAG_FIELD, inn_is_valid
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     API_PATHS,
     MANAGED_FIELDS,
@@ -42,7 +43,6 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     activation_of,
     canonical_actual,
     canonical_desired,
-    inn_is_valid,
     name_matches,
     point_id_for,
 )
@@ -50,7 +50,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import AB
 
 # The keys of an exported point, in the order they are written (docs/fleet.md's order). ``vat`` stands for the
 # managed ``vat_tag`` (the number): the fleet data names the rate.
-ENTRY_KEYS = ("name", "id", "address", "phone", "inn", "kpp", "tax_mode", VAT_NAME_FIELD, "fiscal_service_enabled")
+ENTRY_KEYS = ("name", "id") + tuple(name for name in ATTRIBUTE_OPTIONS if name != VAT_TAG_FIELD)
 
 # What the cabinet's point object holds beside the managed attributes and is read here: the id, the activation
 # (kktStatus, kkmInfo, posLinkToken: only whether a code is pending), the registration, the structured address.
