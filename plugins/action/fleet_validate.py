@@ -18,7 +18,8 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import REGISTER_VARIABLES
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import TooLarge, Unrenderable, format_path, validate_inventory
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_inventory import TooLarge, Unrenderable, validate_inventory
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_validation import format_path
 
 # The failure message lists this many problems; the ``errors`` result has all of them.
 SHOWN_IN_MESSAGE = 20
