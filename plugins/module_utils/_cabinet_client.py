@@ -33,7 +33,6 @@ import random as _random_module
 import ssl
 import threading
 import time
-import traceback
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.basic import missing_required_lib
@@ -59,10 +58,8 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._version import USE
 try:
     import httpx
     HAS_HTTPX = True
-    HTTPX_IMPORT_ERROR = None
 except ImportError:
     HAS_HTTPX = False
-    HTTPX_IMPORT_ERROR = traceback.format_exc()
 
 
 DEFAULT_TIMEOUT = 30.0

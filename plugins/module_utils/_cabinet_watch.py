@@ -47,8 +47,6 @@ POINT_RELEASED = "point_released"
 HEALTH_CHANGED = "health_changed"
 POLL_FAILED = "poll_failed"
 POLL_RECOVERED = "poll_recovered"
-EVENT_TYPES = (POINT_CREATED, POINT_DELETED, POINT_EDITED, POINT_ACTIVATED, POINT_RELEASED, HEALTH_CHANGED,
-               POLL_FAILED, POLL_RECOVERED)
 
 # The health statuses the cabinet reports for a point, by their names in events (the inventory plugin's names).
 HEALTH_FIELDS = ("kkt_status", "registration_status")

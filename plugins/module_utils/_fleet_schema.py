@@ -71,7 +71,6 @@ _POINT_PROPERTIES = dict([("name", _POINT_PROPERTIES.pop("name")), ("id", {
     "description": "The cabinet's id; only for points created outside this collection.",
 }), ("state", {"enum": ["present", "absent"]})] + list(_POINT_PROPERTIES.items()))
 POINT_KEYS = tuple(_POINT_PROPERTIES)
-MANUAL_REGISTER_KEYS = ("name", "retail_points", "description")
 
 _REGISTERS_VIA = {
     "enum": list(REGISTERS_VIA_CHOICES),

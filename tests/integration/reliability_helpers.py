@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, modulkassa.pos developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Helpers shared by the reliability and security tests (issue 6): plays, direct cabinet reads, SQLite reads.
+"""Helpers shared by the integration tests: plays, direct cabinet reads, SQLite reads, killing a run like a crash.
 
 Not a test module (pytest collects ``test_*.py`` only); the test files put this directory on ``sys.path``.
 Direct reads go to the emulator over HTTP with the fixture's clients, or read its SQLite file read-only:
@@ -77,9 +77,15 @@ def point(cabinet, point_id, account=DEMO):
 
 
 def holder(point_body):
+    """The serial of the register the cabinet says holds the point (``point_body``), or None."""
     if (point_body.get("kktStatus") or "KKT_NOT_PLUGGED") == "KKT_NOT_PLUGGED":
         return None
     return (point_body.get("kkmInfo") or {}).get("serialNumber")
+
+
+def holder_of(cabinet, point_id, account=DEMO):
+    """``holder`` of the point as the cabinet shows it now (a direct read)."""
+    return holder(point(cabinet, point_id, account))
 
 
 def sqlite_rows(cabinet, query, params=()):
