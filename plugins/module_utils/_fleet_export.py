@@ -45,6 +45,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     canonical_desired,
     name_matches,
     point_id_for,
+    point_name_key,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import ABOLISHED_TAX_MODES, vat_name_for
 
@@ -189,11 +190,17 @@ def _status_note(point, activation):
     return "cabinet: " + text
 
 
-def export_point(point, login, shared_names=frozenset()):
+def _name_key(name):
+    return point_name_key(name) if isinstance(name, str) else None
+
+
+def export_point(point, login, shared_names=frozenset(), name_holder=None):
     """One cabinet point as ``{"id", "name", "entry": [(key, value)], "notes": [...], "register": serial}``.
 
-    ``shared_names``: the canonical names more than one point of the account has; those points keep their id (the
-    name alone would be ambiguous to the planner).
+    ``shared_names``: the names (``point_name_key``) more than one point of the account has; those points keep their
+    id (the name alone would be ambiguous to the planner). ``name_holder``: for such a point, the name of the one
+    point of its group that keeps the name in the data (the first by name, then id); the others are declared by id
+    alone, since the fleet data refuses two names equal after folding.
     """
     canonical = canonical_actual(point)
     values, notes = _candidate_entry(point, canonical)
@@ -201,10 +208,17 @@ def export_point(point, login, shared_names=frozenset()):
     unexpressed = len(notes)
     point_id = str(point["id"])
     name = values.get("name")
-    keep_id = (name is None or name in shared_names
+    shared = _name_key(canonical["name"]) in shared_names
+    keep_id = (name is None or shared
                or point_id_key(point_id) != point_id_for(login, name))
     if keep_id:
         values["id"] = point_id
+    if shared and name is not None and name_holder is not None:
+        del values["name"]
+        notes.append("its name %s is declared for another point (%s) and the fleet data refuses names equal after "
+                     "folding letter case and spaces: declared by its id, the name left as it is; rename one of them "
+                     "(here or in the cabinet) to manage it by name" % (_shown(name), _shown(name_holder)))
+        unexpressed += 1
     activation = activation_of(point)
     notes.insert(0, _status_note(point, activation))
     full_address = point.get("fullAddress")
@@ -220,7 +234,7 @@ def export_point(point, login, shared_names=frozenset()):
         "notes": notes,
         "register": activation["register_serial"] if activation["active"] else None,
         "id_kept": keep_id,
-        "name_shared": canonical["name"] in shared_names,
+        "name_shared": shared,
         "values_not_declared": unexpressed,
     }
 
@@ -238,15 +252,24 @@ def export_fleet(points, login, inns=(), name_patterns=()):
     check_selection(inns, name_patterns)
     points = [p for p in points if isinstance(p, dict) and p.get("id") is not None]
     canonicals = [canonical_actual(p) for p in points]
-    counts = {}
-    for canonical in canonicals:
-        counts[canonical["name"]] = counts.get(canonical["name"], 0) + 1
-    shared = frozenset(name for name, count in counts.items() if count > 1)
+    # Names equal after folding (point_name_key), across the whole account: the first of each group by name, then id,
+    # keeps the name in the data. Counted over the account, not the selected part, so a filtered export names the
+    # same points by id as a whole one.
+    groups = {}
+    for point, canonical in zip(points, canonicals):
+        key = _name_key(canonical["name"])
+        if key is not None:
+            groups.setdefault(key, []).append((canonical["name"], str(point["id"])))
+    shared = frozenset(key for key, members in groups.items() if len(members) > 1)
+    holders = dict((key, min(groups[key])) for key in shared)
 
     exported, outside = [], []
     for point, canonical in zip(points, canonicals):
         if selected(canonical, inns, name_patterns):
-            exported.append(export_point(point, login, shared))
+            key = _name_key(canonical["name"])
+            holder = holders.get(key)
+            exported.append(export_point(point, login, shared,
+                                         holder[0] if holder and holder[1] != str(point["id"]) else None))
         else:
             outside.append((point, canonical))
     # Points by name (code point order: the same in every locale), then by id for names that several points share.

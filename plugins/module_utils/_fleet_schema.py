@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The JSON Schema (Draft 2020-12) of the fleet data: the one copy in the collection.
 
-The validator (``plugin_utils/_fleet.py``) assembles a *fleet document* from the inventory: the controller's
+The validator (``_fleet_inventory.py``) assembles a *fleet document* from the inventory: the controller's
 fleet variables at the top, and each register host's under ``hosts.<name>``. This schema describes that
 document. ``docs/fleet.schema.json`` is this dict written out for editors and other tools; a unit test keeps
 the two equal (regenerate it with ``.venv/bin/python tests/unit/plugins/module_utils/test_fleet_schema.py --write``).

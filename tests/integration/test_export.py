@@ -456,3 +456,31 @@ def test_a_thousand_points_cost_one_request_and_round_trip(cabinet, run_playbook
     first = _files(dest)
     assert _export(run_playbook, cabinet, dest, force=True).rc == 0
     assert _files(dest) == first
+
+
+def test_names_equal_after_folding_export_one_by_name_the_others_by_id_and_round_trip(cabinet, run_playbook,
+                                                                                       ansible_env, tmp_path):
+    """The cabinet accepts names that differ only in case and spaces; the fleet data does not. The export names one,
+    declares the others by id with a comment saying why, and the round trip still holds: valid, no write, stable."""
+    _empty_account(cabinet)
+    with _api(cabinet) as api:
+        kiosks = [_create(api, name, VASILYOK) for name in ("Ларёк у метро", "ларёк у метро", "ЛАРЁК  у метро")]
+        _bind(cabinet, api, kiosks[1]["id"], "SN-TWIN")
+    dest = tmp_path / "twins"
+    assert _export(run_playbook, cabinet, dest).rc == 0
+    declared = _inventory(ansible_env, dest)["all"]["vars"]["modulkassa_points"]
+    assert [p.get("name") for p in declared] == ["ЛАРЁК  у метро", None, None]
+    assert sorted(p["id"] for p in declared) == sorted(k["id"] for k in kiosks)
+    points_text = _files(dest)["group_vars/all/retail_points.yml"].decode("utf-8")
+    assert _comments(points_text).count("declared by its id, the name left as it is") == 2
+    assert "- \"%s\"\n" % kiosks[1]["id"] in _files(dest)["registers.yml"].decode("utf-8")
+
+    assert run_playbook(VALIDATE_PLAYBOOK, inventory=dest).rc == 0
+    cabinet.reset_counters()
+    planned, dummy = _plan(ansible_env, cabinet, tmp_path, dest)
+    assert planned.returncode == 0, planned.stdout[-3000:] + planned.stderr[-2000:]
+    assert cabinet.writes(ACCOUNT[0]) == 0
+    assert sorted(p["name"] for p in _cabinet_points(cabinet).values()) == sorted(k["name"] for k in kiosks)
+    first = _files(dest)
+    assert _export(run_playbook, cabinet, dest, force=True).rc == 0
+    assert _files(dest) == first

@@ -291,6 +291,15 @@ ROLES_PLAYBOOK = """\
 """
 
 
+POINTS_ROLE_PLAYBOOK = """
+- name: Retail points, with no validation play before the role
+  hosts: localhost
+  gather_facts: false
+  roles:
+    - role: modulkassa.pos.retail_points
+"""
+
+
 def _small_fleet(registers, tmp_path, tag, extra_vars=None):
     """Two points: one served by reg01 over SSH, one by a register without SSH (its code to the sealed file)."""
     points = [{"name": "%s Тверская 1" % tag, "inn": "7707083893", "kpp": "773601001"},
@@ -352,7 +361,13 @@ def test_the_fleet_sets_the_roles_timeout_retries_and_concurrency(cabinet, regis
     inventory, points = _small_fleet(registers, tmp_path, "FC-%s" % uuid.uuid4().hex[:6],
                                      {"modulkassa_points_concurrency": 65})
     cabinet.reset_counters()
+    # The collection's playbook validates first: the fleet variable is refused by name, before any request.
     run = run_playbook(os.path.join(REPO_ROOT, "playbooks", "retail_points.yml"), inventory=inventory, env=_env(cabinet))
+    refused = run.result(VALIDATE_TASK)
+    assert run.rc != 0 and refused["errors"] == [
+        {"path": "modulkassa_points_concurrency", "message": "must be at most 64, not 65"}], refused
+    # The role alone (a chain's own playbook without validation): the variable reaches the plugin, which says so.
+    run = run_playbook(POINTS_ROLE_PLAYBOOK, inventory=inventory, env=_env(cabinet))
     failed = run.result(POINTS_TASK)
     assert run.rc != 0 and failed["field"] == "concurrency" and "between 1 and 64" in failed["msg"], failed
     assert _requests(cabinet) == 0
@@ -544,7 +559,7 @@ POINTS_FILE_PLAY = yaml.safe_dump([{"name": "points_file", "hosts": "localhost",
     {"name": "points from a file", "modulkassa.pos.retail_points": {"points_file": "fleet.yml"}}]}])
 
 
-@pytest.mark.parametrize("playbook", ["validate", "site", "audit", "points_file"])
+@pytest.mark.parametrize("playbook", ["validate", "site", "audit", "retail_points", "registers", "points_file"])
 def test_an_alias_bomb_is_refused_naming_the_variable_within_bounds(playbook, cabinet, ansible_env, tmp_path):
     """A 1 KB file must not tie up a pull request's runner: validation (first in site and audit, with
     any_errors_fatal) and retail_points' points_file measure the expanded size without expanding it."""

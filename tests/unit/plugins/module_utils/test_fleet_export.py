@@ -23,6 +23,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_export impor
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_desired, point_id_for
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import normalize_specs, plan_points
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_validation import validate_fleet
 
 LOGIN = "Ops@Chain.example"
 
@@ -125,6 +126,27 @@ def test_points_sharing_a_name_keep_their_ids_and_registers_name_them_by_id():
     assert sorted(e["id"] for e in _entries(fleet)) == sorted([derived["id"], other["id"]])
     assert sorted(fleet["registers"][0]["points"]) == sorted([derived["id"], other["id"]])
     assert all(item["name_shared"] for item in fleet["points"])
+
+
+def test_names_equal_after_folding_keep_one_name_the_others_are_declared_by_id_and_the_data_validates():
+    # A hand-made account may hold names that differ only in case or spaces; the fleet data refuses such names
+    # (people and registers tell points apart by name), so the export must not write two of them.
+    first = _point("Магазин 1", serial="SN-1")
+    second = _point("магазин  1", serial="SN-1")
+    third = _point("МАГАЗИН 1")
+    fleet = export_fleet([third, second, first], LOGIN)
+    entries = _entries(fleet)
+    named = [e for e in entries if "name" in e]
+    assert named == [{"name": "МАГАЗИН 1", "id": third["id"]}]  # the first name in code point order keeps it
+    assert sorted(e["id"] for e in entries if "name" not in e) == sorted([first["id"], second["id"]])
+    notes = dict((item["id"], " ".join(item["notes"])) for item in fleet["points"])
+    assert '"Магазин 1"' in notes[first["id"]] and "declared by its id" in notes[first["id"]]
+    assert sorted(fleet["registers"][0]["points"]) == sorted([first["id"], second["id"]])
+    errors, dummy = validate_fleet({"modulkassa_points": entries})
+    assert [str(e) for e in errors] == []
+    # The planner finds each by its id: nothing to change, no name rewritten.
+    changes = plan_points(normalize_specs(entries), [first, second, third], LOGIN)
+    assert sorted(c.action for c in changes) == ["unchanged"] * 3
 
 
 def test_status_notes_say_who_holds_the_point_and_never_the_code():
