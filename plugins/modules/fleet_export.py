@@ -77,17 +77,11 @@ options:
     default: []
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-  - modulkassa.pos.attributes.cabinet_group
-  - ansible.builtin.action_common_attributes.actiongroups
+  - modulkassa.pos.attributes.cabinet_action
 attributes:
   check_mode:
-    support: full
     details: Reads the cabinet and reports which files it would create or change (RV(files)), and writes none.
   diff_mode:
-    support: full
     details: The text of every file that is created or changes, before and after.
 notes:
   - With a partial export (O(inn), O(names)), a register that also holds points outside it is written with the

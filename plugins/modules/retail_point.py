@@ -86,19 +86,13 @@ options:
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
   - modulkassa.pos.cabinet.point_attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-  - modulkassa.pos.attributes.cabinet_group
-  - ansible.builtin.action_common_attributes.actiongroups
+  - modulkassa.pos.attributes.cabinet_action
 attributes:
   check_mode:
-    support: full
     details:
       - The point is read; nothing is written and no code is issued. The result holds the predicted point.
       - With O(state=active) and O(wait=true), check mode does not wait.
   diff_mode:
-    support: full
     details: Before and after of the managed attributes; on create and delete all attributes are shown.
 seealso:
   - module: modulkassa.pos.retail_points

@@ -170,17 +170,11 @@ options:
     default: 16
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-  - modulkassa.pos.attributes.cabinet_group
-  - ansible.builtin.action_common_attributes.actiongroups
+  - modulkassa.pos.attributes.cabinet_action
 attributes:
   check_mode:
-    support: full
     details: One list request; no write. The results hold the plan.
   diff_mode:
-    support: full
     details: One diff for all changed points, keyed by point name, with before and after of the managed attributes.
 seealso:
   - module: modulkassa.pos.retail_point
