@@ -18,7 +18,8 @@ import subprocess
 import sys
 
 USAGE = """\
-usage: modulkassa-plan [--playbook PLAYBOOK] [--report-dir DIR] [--] [ANSIBLE-PLAYBOOK ARGUMENTS...]
+usage: modulkassa-plan [--playbook PLAYBOOK] [--report-dir DIR] [--fail-on-health[=SEVERITY]] [--]
+                       [ANSIBLE-PLAYBOOK ARGUMENTS...]
        modulkassa-plan [PLAYBOOK] [ANSIBLE-PLAYBOOK ARGUMENTS...]
 
 Runs ansible-playbook (default playbook: modulkassa.pos.audit, the estate in check mode) with the
@@ -28,6 +29,11 @@ modulkassa.pos.drift_report callback enabled, then exits like `terraform plan -d
   2  drift: the run succeeded and something would change (or changed)
   1  error: a task failed, a host was unreachable, ansible-playbook itself failed, no report was written,
      or the report disagrees with the play recap (a recap with changes never gives 0)
+  3  health (only with --fail-on-health): no error, and a register's health is at least SEVERITY bad;
+     this wins over 0 and 2 (the verdict line and the report still say whether there is drift)
+
+Register health (the cabinet's kktStatus and registrationRequestStatus of every point the run read) is in
+the report either way; without --fail-on-health it never changes the exit code.
 
 The arguments after the wrapper's own options go to ansible-playbook unchanged (-i, -e, --check, --diff,
 --limit, ...). A first argument that is not an option is the playbook.
@@ -37,6 +43,12 @@ options:
   --report-dir DIR      where the report goes (default: $MODULKASSA_DRIFT_REPORT_DIR or ./drift-report);
                         files: drift-report.json and drift-report.md, unless MODULKASSA_DRIFT_REPORT_JSON /
                         MODULKASSA_DRIFT_REPORT_MARKDOWN name others
+  --fail-on-health[=SEVERITY]
+                        exit 3 when a point's register health is SEVERITY or worse: warning (any trouble,
+                        the default; an unknown state too) or critical (a register that cannot issue receipts
+                        the tax office accepts: no fiscal drive, not registered, registration refused).
+                        Only the "=" form takes a value (a next word is the playbook or ansible-playbook's).
+                        Default: $MODULKASSA_DRIFT_REPORT_FAIL_ON_HEALTH, else health does not fail the run
   -h, --help            this text
 
 environment:
@@ -49,8 +61,11 @@ DEFAULT_PLAYBOOK = "modulkassa.pos.audit"
 DEFAULT_REPORT_DIR = "drift-report"
 DEFAULT_JSON = "drift-report.json"
 DEFAULT_MARKDOWN = "drift-report.md"
-EXIT_NO_DRIFT, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+EXIT_NO_DRIFT, EXIT_ERROR, EXIT_DRIFT, EXIT_HEALTH = 0, 1, 2, 3
 STATUS_EXIT = {"no_drift": EXIT_NO_DRIFT, "drift": EXIT_DRIFT, "error": EXIT_ERROR}
+# The severities --fail-on-health takes, mildest first (the collection's module_utils/_health.py defines them).
+HEALTH_SEVERITIES = ("warning", "critical")
+FAIL_ON_HEALTH_ENV = "MODULKASSA_DRIFT_REPORT_FAIL_ON_HEALTH"
 
 
 class UsageError(Exception):
@@ -66,8 +81,10 @@ def say(message, stream=None):
 
 
 def parse_arguments(argv):
-    """``(playbook, report_dir, passthrough)``; the wrapper's options must come first."""
-    playbook, report_dir = None, None
+    """``(playbook, report_dir, passthrough, fail_on_health)``; the wrapper's options must come first.
+
+    ``fail_on_health`` is None when not given (the callback then reads its environment variable, if any)."""
+    playbook, report_dir, fail_on_health = None, None, None
     index = 0
     while index < len(argv):
         arg = argv[index]
@@ -77,6 +94,13 @@ def parse_arguments(argv):
             index += 1
             break
         name, has_value, value = arg.partition("=")
+        if name == "--fail-on-health":
+            # The value only after "=": "--fail-on-health site.yml" must not read the playbook as a severity.
+            fail_on_health = value if has_value else HEALTH_SEVERITIES[0]
+            if fail_on_health not in HEALTH_SEVERITIES:
+                raise UsageError("--fail-on-health takes %s, not %r" % (" or ".join(HEALTH_SEVERITIES), value))
+            index += 1
+            continue
         if name in ("--playbook", "--report-dir"):
             if not has_value:
                 if index + 1 >= len(argv):
@@ -95,7 +119,7 @@ def parse_arguments(argv):
     passthrough = list(argv[index:])
     if playbook is None and passthrough and not passthrough[0].startswith("-"):
         playbook = passthrough.pop(0)
-    return playbook or DEFAULT_PLAYBOOK, report_dir, passthrough
+    return playbook or DEFAULT_PLAYBOOK, report_dir, passthrough, fail_on_health
 
 
 def configured_callbacks(environ):
@@ -174,6 +198,30 @@ def recap_contradiction(report):
     return None
 
 
+def exit_code_of(report):
+    """The report's exit code: its status's, or 3 when the callback, asked to fail on health, said so (the rule
+    lives in the callback, so the report, its Markdown and this exit code agree). An error is always 1."""
+    code = STATUS_EXIT[report["status"]]
+    if code != EXIT_ERROR and report.get("exit_code") == EXIT_HEALTH and not isinstance(report.get("exit_code"), bool):
+        code = EXIT_HEALTH
+    return code
+
+
+def describe_health(report):
+    """A line on the register health, or None when no point the run read is in trouble."""
+    health = report.get("health") if isinstance(report.get("health"), dict) else {}
+    summary = health.get("summary") if isinstance(health.get("summary"), dict) else {}
+    if not summary.get("points_in_trouble"):
+        return None
+    text = "health: %d point(s) in trouble on %d register(s), worst %s" % (
+        summary["points_in_trouble"], summary.get("registers_in_trouble", 0), health.get("severity"))
+    if health.get("failing"):
+        return text + " (at least %s: fails the run)" % health.get("fail_on")
+    if health.get("fail_on"):
+        return text + " (below %s: does not fail the run)" % health.get("fail_on")
+    return text + " (not failing the run: see --fail-on-health)"
+
+
 def describe(report):
     summary = report.get("summary") or {}
     if report["status"] == "error":
@@ -189,7 +237,7 @@ def describe(report):
 def main(argv=None, environ=None):
     environ = dict(os.environ if environ is None else environ)
     try:
-        playbook, report_dir, passthrough = parse_arguments(sys.argv[1:] if argv is None else argv)
+        playbook, report_dir, passthrough, fail_on_health = parse_arguments(sys.argv[1:] if argv is None else argv)
     except HelpRequested:
         print(USAGE)
         return EXIT_NO_DRIFT
@@ -216,6 +264,8 @@ def main(argv=None, environ=None):
         "MODULKASSA_DRIFT_REPORT_JSON": json_path,
         "MODULKASSA_DRIFT_REPORT_MARKDOWN": markdown_path,
     })
+    if fail_on_health is not None:
+        environ[FAIL_ON_HEALTH_ENV] = fail_on_health  # the callback decides, so the report says the same exit code
     environ.pop("ANSIBLE_CALLBACK_WHITELIST", None)  # an old alias would be read instead of the new name
 
     command = [ansible_playbook, playbook] + passthrough
@@ -233,7 +283,7 @@ def main(argv=None, environ=None):
         say("no drift report was written (ansible-playbook exited %d before the end of the run, or the "
             "modulkassa.pos collection is not where Ansible looks: ANSIBLE_COLLECTIONS_PATH)" % rc, sys.stderr)
         return EXIT_ERROR
-    code = STATUS_EXIT[report["status"]]
+    code = exit_code_of(report)
     text = describe(report)
     contradiction = recap_contradiction(report)
     if contradiction:
@@ -241,7 +291,8 @@ def main(argv=None, environ=None):
                                   "warnings)" % (report["status"].replace("_", " "), contradiction))
     if rc != 0 and code != EXIT_ERROR:
         code, text = EXIT_ERROR, "error: ansible-playbook exited %d (%s)" % (rc, text)
-    say("%s; exit %d" % (text, code))
+    health = describe_health(report)
+    say("%s%s; exit %d" % (text, "; " + health if health else "", code))
     say("report: %s (JSON: %s)" % (markdown_path, json_path))
     return code
 

@@ -27,6 +27,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner im
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError, CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import register_health
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
@@ -80,6 +81,9 @@ class _Step(object):
 class ActionModule(CabinetActionBase):
 
     _requires_connection = True  # unlike the cabinet-only plugins, this one runs the agent on the host
+    # This task's cabinet reads of the points, by id (for ``health``), and the ids of the points it declares.
+    _points_read = None
+    _declared_ids = frozenset()
 
     argument_spec = with_cabinet_options({
         "retail_points": {"type": "list", "elements": "str", "default": []},
@@ -136,6 +140,9 @@ class ActionModule(CabinetActionBase):
                 result["warnings"].append("retail point %r does not exist in the cabinet; assuming an earlier task of this "
                                           "check run would create it" % reference)
 
+        # Health comes from these reads (and the cabinet's answers while binding): no request of its own.
+        self._points_read = dict(by_id)
+        self._declared_ids = set(point["id"] for dummy, point in resolved if point is not None)
         actions = plan_bindings(serial, status["bindings"], resolved, args["state"], args["exclusive"])
         if self.check_mode or not actions:
             steps = [_Step(action) for action in actions]
@@ -143,8 +150,16 @@ class ActionModule(CabinetActionBase):
                 step.outcome = PREDICTED
             self._report(result, status["bindings"], steps, bindings_after(status["bindings"], actions))
             result["bindings"] = status["bindings"]
-            return result
-        return self._apply(client, agent_path, serial, status, actions, args, task_vars, result)
+            return self._with_health(result, serial)
+        return self._with_health(self._apply(client, agent_path, serial, status, actions, args, task_vars, result),
+                                 serial)
+
+    def _with_health(self, result, serial):
+        """``health``: the points this register holds or declares, as the cabinet last returned them in this task."""
+        points = [point for point in self._points_read.values()
+                  if point["id"] in self._declared_ids or holder_of(point) == serial]
+        result["health"] = register_health(serial, points)
+        return result
 
     def _apply(self, client, agent_path, serial, status, actions, args, task_vars, result):
         """Run the actions in order; stop at the first failure. The result tells which were done, which one failed
@@ -253,6 +268,8 @@ class ActionModule(CabinetActionBase):
     def _wait_in_cabinet(self, client, point_id, predicate, timeout, what):
         point, shown = poll(lambda: client.get_point(point_id), predicate, timeout,
                             check=lambda: self.controller.check("waiting for the cabinet to show %s" % what))
+        if self._points_read is not None and isinstance(point, dict) and point.get("id"):
+            self._points_read[point["id"]] = point  # the freshest word on its health too
         if not shown:
             raise PlanError("the cabinet did not show %s within %.0f s" % (what, timeout))
         return point

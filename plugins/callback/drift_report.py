@@ -23,8 +23,12 @@ description:
     mode (C(--check), or the play's C(check_mode) keyword set to V(true), as in C(modulkassa.pos.audit)),
     else V(apply).
   - The JSON's C(status) is V(no_drift), V(drift) or V(error), and C(exit_code) is what
-    C(terraform plan -detailed-exitcode) would return (V(0), V(2), V(1)). C(ansible-playbook) itself cannot
-    exit with it; the collection's C(tools/modulkassa-plan) wrapper does (see C(docs/gitops.md)).
+    C(terraform plan -detailed-exitcode) would return (V(0), V(2), V(1)); V(3) instead of V(0) or V(2) when
+    O(fail_on_health) is set and a point's health is that bad. C(ansible-playbook) itself cannot exit with it; the
+    collection's C(tools/modulkassa-plan) wrapper does (see C(docs/gitops.md)).
+  - A health section (JSON key C(health)) reports what the cabinet says about the register of every retail point the
+    run read (C(kktStatus)) and its registration with the tax office (C(registrationRequestStatus)) - counts by
+    state, and one row per point in trouble with what to do. Health is not drift - it does not change C(status).
   - Secrets are masked again, whatever the plugins did - values under keys such as C(password),
     C(posLinkToken), C(code), C(credentials), C(token) or C(secret), every such value wherever else it appears,
     and the value of E(MODULKASSA_PASSWORD).
@@ -85,6 +89,19 @@ options:
     ini:
       - section: callback_drift_report
         key: max_rows
+  fail_on_health:
+    description:
+      - Make the report's C(exit_code) V(3) when the run has no error and a point's health is at least this bad -
+        V(warning) (any trouble, an unknown state included) or V(critical) (a register that cannot issue receipts the
+        tax office accepts). C(status) keeps its value. Unset - health never changes the exit code.
+      - C(modulkassa-plan --fail-on-health) sets it.
+    type: str
+    choices: [warning, critical]
+    env:
+      - name: MODULKASSA_DRIFT_REPORT_FAIL_ON_HEALTH
+    ini:
+      - section: callback_drift_report
+        key: fail_on_health
   display_markdown:
     description:
       - Also print the Markdown summary at the end of the run's output - for AWX or any runner whose job output is
@@ -148,7 +165,8 @@ class CallbackModule(CallbackBase):
         super(CallbackModule, self).set_options(task_keys=task_keys, var_options=var_options, direct=direct)
         masker = SecretMasker(extra_keys=self.get_option("secret_keys") or (),
                               values=[os.environ.get("MODULKASSA_PASSWORD")])
-        self._collector = DriftCollector(masker)
+        # Ansible refuses a value outside the option's choices before this runs.
+        self._collector = DriftCollector(masker, fail_on_health=self.get_option("fail_on_health") or None)
 
     def _record(self, result, status, ignored=False):
         if self._collector is None:
@@ -211,6 +229,8 @@ class CallbackModule(CallbackBase):
         except OSError as exc:
             self._display.error("modulkassa.pos.drift_report: could not write the report: %s" % exc)
             return
-        self._display.display("modulkassa.pos.drift_report: %s (%d change(s), %d failure(s), %d unreachable): %s" % (
-            report["status"], report["summary"]["changes"], report["summary"]["failures"],
-            report["summary"]["unreachable"], markdown_path))
+        self._display.display("modulkassa.pos.drift_report: %s (%d change(s), %d failure(s), %d unreachable; health: "
+                              "%d point(s) in trouble): %s" % (
+                                  report["status"], report["summary"]["changes"], report["summary"]["failures"],
+                                  report["summary"]["unreachable"], report["health"]["summary"]["points_in_trouble"],
+                                  markdown_path))

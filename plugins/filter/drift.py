@@ -21,6 +21,8 @@ from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_summary impo
 )
 
 REGISTER_RESULT_VAR = "registers_result"  # registered by the registers role's register task
+CABINET_LISTING_VAR = "registers_cabinet"  # the registers role's retail_point_info listing (run_once: every host has it)
+CABINET_AUDIT_VAR = "registers_cabinet_audit"  # the registers role's bindings_audit (run_once: every host has it)
 
 
 def drift_summary(points_result, registers=None, hostvars=None, check_mode=False, finished=True,
@@ -37,13 +39,17 @@ def drift_summary(points_result, registers=None, hostvars=None, check_mode=False
     hosts = list(registers.get("hosts") or [])
     if hosts and hostvars is None:
         raise AnsibleFilterError("drift_summary: pass hostvars=hostvars to read the registers' results")
-    results = {}
+    results, once = {}, {}
     for host in hosts:
         value = hostvars[host].get(register_result_var) if host in hostvars else None
         results[str(host)] = dict(value) if isinstance(value, Mapping) else None
+        for name in (CABINET_LISTING_VAR, CABINET_AUDIT_VAR):
+            if name not in once and host in hostvars and isinstance(hostvars[host].get(name), Mapping):
+                once[name] = dict(hostvars[host][name])
     return build_summary(dict(points_result) if points_result is not None else None, results,
                          [str(host) for host in registers.get("failed") or []], check_mode=check_mode,
-                         max_objects=max_objects)
+                         max_objects=max_objects, cabinet_listing=once.get(CABINET_LISTING_VAR),
+                         cabinet_audit=once.get(CABINET_AUDIT_VAR))
 
 
 class FilterModule(object):

@@ -26,11 +26,24 @@ description:
   - With O(declared_points) or O(declared_points_files) (the git data), every point group is also a child of
     V(modulkassa_points_managed) or V(modulkassa_points_unmanaged) - points that the cabinet has and the git data does
     not declare, for audits.
+  - B(Health groups) - what the cabinet says about a register (the C(kktStatus) of the points it holds) and its
+    registration with the tax office (their C(registrationRequestStatus)). A register in trouble (a state of severity
+    V(warning) or V(critical)) is in V(health_trouble) (always present, empty when all is well). A register is also
+    in one group per state it shows that is not plain V(ok), named C(health_) plus the C(kktStatus) in lower case
+    (V(health_pos_version_outdated), V(health_kkt_not_enabled_for_fz54), V(health_fn_not_plugged),
+    V(health_not_registered)) or C(health_registration_) plus the C(registrationRequestStatus) in lower case
+    (V(health_registration_error), V(health_registration_report_print_error), and the registrations under way such as
+    V(health_registration_ofd_wait_rnm)); a value the collection does not know puts it in V(health_unknown). These
+    groups exist only when a register is in them. A point no register holds is in none (no host). The states, their
+    severities and what to do - C(docs/gitops.md), "Register health".
   - B(Host variables) of a register - C(modulkassa_register_serial), C(modulkassa_register_model),
     C(modulkassa_register_app_version), C(modulkassa_cabinet_point_names) (the names of the points it holds, sorted)
     and C(modulkassa_cabinet_points) (those points with their attributes - C(id), C(name), C(address), C(phone),
-    C(inn), C(kpp), C(tax_mode), C(vat_tag), C(fiscal_service_enabled), C(group), C(activated_at) and, with declared
-    points, C(managed)). Point groups carry no variables - a register serving two points would see only one of them.
+    C(inn), C(kpp), C(tax_mode), C(vat_tag), C(fiscal_service_enabled), C(kkt_status), C(registration_status),
+    C(group), C(activated_at) and, with declared points, C(managed)), and C(modulkassa_register_health) (C(severity),
+    C(trouble) and C(findings) - each state that is not V(ok) with C(retail_point), C(field), C(state), C(severity)
+    and C(action), what to do). Point groups carry no variables - a register serving two points would see only one of
+    them.
   - The activation code (C(posLinkToken)) and the password are never stored in the inventory, the cache or output.
   - Supports O(compose), O(groups) and O(keyed_groups) on the register hosts, and the inventory cache (the point list
     is cached; the declared points are read on every run), so it can serve as an AWX inventory source with the
@@ -98,7 +111,8 @@ EXAMPLES = r"""
 #   plugin: modulkassa.pos.cabinet
 #
 # audit.cabinet.yml - `ansible-inventory -i audit.cabinet.yml --graph modulkassa_points_unmanaged` lists the points
-# that exist in the cabinet but not in the git data:
+# that exist in the cabinet but not in the git data, and `--graph health_trouble` the registers in trouble
+# (health_fn_not_plugged: those without a fiscal drive, ...):
 #   plugin: modulkassa.pos.cabinet
 #   declared_points_files:
 #     - group_vars/all/retail_points.yml
@@ -134,6 +148,17 @@ from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructa
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CLIENT_OPTIONS, client_from_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
+    KKT_FIELD,
+    NO_REGISTRATION_REQUEST,
+    REGISTRATION_FIELD,
+    TROUBLE_GROUP,
+    assess,
+    group_of,
+    is_trouble,
+    statuses_of,
+    worst,
+)
 from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import MANAGED_FIELDS
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual, point_name_key
@@ -144,7 +169,7 @@ STATE_GROUPS = {"active": "modulkassa_points_active", "pending": "modulkassa_poi
                 "inactive": "modulkassa_points_inactive"}
 MANAGED_GROUP = "modulkassa_points_managed"
 UNMANAGED_GROUP = "modulkassa_points_unmanaged"
-POINT_KEYS = ("id",) + MANAGED_FIELDS
+POINT_KEYS = ("id",) + MANAGED_FIELDS + (KKT_FIELD, REGISTRATION_FIELD)
 
 _NOT_GROUP_CHARS = re.compile(r"\W+")
 _GLOB_MAGIC = re.compile(r"[*?[]")
@@ -162,9 +187,9 @@ def point_record(point):
     kkm = point.get("kkmInfo") if isinstance(point.get("kkmInfo"), dict) else {}
     record.update({
         "active": activation["active"],
-        "kkt_status": activation["kkt_status"],
+        KKT_FIELD: activation["kkt_status"],
         "code_pending": activation["code_pending"],
-        "registration_status": point.get("registrationRequestStatus"),
+        REGISTRATION_FIELD: statuses_of(point)[1],
         "register": {
             "serial": kkm.get("serialNumber"),
             "model": kkm.get("model"),
@@ -173,6 +198,22 @@ def point_record(point):
         } if activation["active"] and kkm.get("serialNumber") else None,
     })
     return record
+
+
+def register_health(points):
+    """``modulkassa_register_health`` of a register from the records of the points it holds, and its health groups."""
+    findings, groups = [], set()
+    for point in points:
+        # A record cached by an older version may lack the registration status: no request, as the cabinet means it.
+        health = assess(point[KKT_FIELD], point.get(REGISTRATION_FIELD) or NO_REGISTRATION_REQUEST)
+        for finding in health["findings"]:
+            findings.append({"retail_point": point["name"], "field": finding["field"], "state": finding["state"],
+                             "severity": finding["severity"], "action": finding["action"]})
+            groups.add(group_of(finding["field"], finding["state"]))
+    severity = worst(f["severity"] for f in findings)
+    if is_trouble(severity):
+        groups.add(TROUBLE_GROUP)
+    return {"severity": severity, "trouble": is_trouble(severity), "findings": findings}, sorted(groups)
 
 
 def state_of(record):
@@ -297,7 +338,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _populate(self, records, declared, prefix):
         inventory = self.inventory
-        for group in [POINTS_GROUP, REGISTERS_GROUP] + list(STATE_GROUPS.values()):
+        for group in [POINTS_GROUP, REGISTERS_GROUP, TROUBLE_GROUP] + list(STATE_GROUPS.values()):
             inventory.add_group(group)
         if declared is not None:
             inventory.add_group(MANAGED_GROUP)
@@ -328,12 +369,17 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             register, points = registers[serial]["register"], registers[serial]["points"]
             points.sort(key=lambda p: p["name"])
             inventory.add_host(serial, group=REGISTERS_GROUP)
+            health, health_groups = register_health(points)
+            for group in health_groups:
+                inventory.add_group(group)
+                inventory.add_host(serial, group=group)
             hostvars = {
                 "modulkassa_register_serial": serial,
                 "modulkassa_register_model": register["model"],
                 "modulkassa_register_app_version": register["app_version"],
                 "modulkassa_cabinet_point_names": [p["name"] for p in points],
                 "modulkassa_cabinet_points": points,
+                "modulkassa_register_health": health,
             }
             for key, value in hostvars.items():
                 inventory.set_variable(serial, key, value)

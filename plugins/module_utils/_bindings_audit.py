@@ -26,6 +26,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner im
     plan_bindings,
     resolve_references,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import register_health
 from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import points_named
 
@@ -75,6 +76,13 @@ class CabinetView(object):
         self.points = [p for p in points if isinstance(p, dict) and p.get("id")]
         self.by_id, self.by_name = index_points(self.points)
         self.held = cabinet_bindings(self.points)
+
+    def health(self, serial, declared=()):
+        """``health`` as ``register`` returns it: the points ``serial`` holds and the ``declared`` ones, from this read."""
+        points = dict((b["retailPointId"], self.by_id[b["retailPointId"]]) for b in self.held.get(serial, [])
+                      if b["retailPointId"] in self.by_id)
+        points.update((point["id"], point) for point in declared if point is not None)
+        return register_health(serial, list(points.values()))
 
     def resolve(self, references):
         """``[(reference, point or None)]``; ``ValueError`` for a name two points share (as ``register``)."""
@@ -136,6 +144,7 @@ def audit_register(view, register, exclusive, check_mode):
         changes={"retail_points": {"before": before, "after": after}} if actions else {},
         actions=action_entries(actions, check_mode),
         bindings=bindings,
+        health=view.health(register.serial, [point for dummy, point in resolved]),
     )
     return entry
 
@@ -165,5 +174,6 @@ def undeclared_holders(view, declared_serials, managed_ids, claimed_ids, check_m
             "changes": {"retail_points": {"before": before, "after": []}},
             "actions": action_entries(actions, check_mode),
             "bindings": bindings,
+            "health": view.health(serial),
         })
     return entries

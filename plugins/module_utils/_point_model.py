@@ -18,6 +18,12 @@ import fnmatch
 import unicodedata
 import uuid
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
+    KKT_NOT_PLUGGED,
+    NO_REGISTRATION_REQUEST,
+    health_of,
+    statuses_of,
+)
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import (
     API_PATHS,
     FIELDS_BY_NAME,
@@ -28,11 +34,9 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields impor
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import ABOLISHED_TAX_MODES, TAX_MODES
 
-# The cabinet's own activation test: a point is active once a register reported in.
-KKT_NOT_PLUGGED = "KKT_NOT_PLUGGED"
+# KKT_NOT_PLUGGED (the cabinet's activation test) and NO_REGISTRATION_REQUEST (a point without a tax-office
+# registration request) are defined in _health, with every other value of the two statuses.
 
-# registrationRequestStatus of a point that never had a tax-office registration request (the cabinet's default).
-NO_REGISTRATION_REQUEST = "NOT_EXISTS"
 # The registration states in which the cabinet offers to delete a point. In every other one (STARTED,
 # OFD_WAIT_RNM, ...) a registration with the tax office is under way and the cabinet refuses a DELETE (409
 # retail-point-delete-forbidden); a state this list does not know counts as under way.
@@ -198,7 +202,7 @@ def api_body(fields):
 
 def activation_of(point):
     """What the cabinet says about the point's activation, without the code itself."""
-    kkt_status = point.get("kktStatus") or KKT_NOT_PLUGGED
+    kkt_status = statuses_of(point)[0]
     kkm_info = point.get("kkmInfo") if isinstance(point.get("kkmInfo"), dict) else {}
     return {
         "active": kkt_status != KKT_NOT_PLUGGED,
@@ -210,8 +214,7 @@ def activation_of(point):
 
 def registration_of(point):
     """The point's tax-office registration state (``registrationRequestStatus``; NOT_EXISTS when not reported)."""
-    status = point.get("registrationRequestStatus")
-    return str(status) if status not in (None, "") else NO_REGISTRATION_REQUEST
+    return statuses_of(point)[1]
 
 
 def registration_blocks_delete(point):
@@ -227,7 +230,9 @@ def register_label(activation):
 
 
 def public_point(point):
-    """The point as returned to the user: the activation code is a secret and never leaves the controller."""
+    """The point as returned to the user: the activation code is a secret and never leaves the controller. With
+    ``activation`` and ``health`` (``_health.health_of``: what its register and tax-office registration need)."""
     cleaned = {key: value for key, value in point.items() if key != "posLinkToken"}
     cleaned["activation"] = activation_of(point)
+    cleaned["health"] = health_of(point)
     return cleaned

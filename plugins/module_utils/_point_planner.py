@@ -27,6 +27,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors imp
     CabinetNotFound,
     WritesStopped,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import health_of
 from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     DELETABLE_REGISTRATION_STATES,
@@ -156,6 +157,7 @@ class PointChange(object):
         }
         if self.point is not None and self.action != DELETE:
             entry["activation"] = activation_of(self.point)
+            entry["health"] = health_of(self.point)
         elif self.current is not None and self.action == DELETE:
             entry["activation"] = activation_of(self.current)  # as the cabinet showed it before the delete
         if self.action == KEEP:

@@ -158,6 +158,15 @@ registers:
       description: Warnings about this register (also in the task's warnings).
       type: list
       elements: str
+    health:
+      description:
+        - The health of the points this register holds or declares, from the same read of the cabinet (no request of
+          its own), in the shape of the C(health) that M(modulkassa.pos.register) returns - C(severity) and
+          C(trouble) of the points it holds, and C(points), each with C(id), C(name), C(register_serial),
+          C(kkt_status), C(registration_status), C(severity), C(trouble) and C(findings) (C(docs/gitops.md),
+          "Register health").
+      type: dict
+      returned: when the register could be planned
 ssh_hosts:
   description: The hosts of the play's batch whose bindings are left to the SSH audit (C(modulkassa_registers_via) ssh).
   returned: always

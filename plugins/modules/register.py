@@ -171,4 +171,29 @@ agent_error:
   description: The agent's error code when it failed (for example V(activation-code-expired), V(cabinet-unreachable)).
   returned: when the agent failed
   type: str
+health:
+  description:
+    - The health of the points this register holds or declares, as the cabinet returned them to this task (no request
+      of its own; after a binding, the cabinet's answer to the confirming read), judged by the collection's health
+      table (C(docs/gitops.md), "Register health"). A point held by another register tells about
+      that register, so RV(health.severity) counts only the points this register holds.
+  returned: when the register's status and its points were read
+  type: dict
+  contains:
+    severity:
+      description: The worst severity of the points this register holds (V(ok), V(info), V(warning), V(critical)).
+      type: str
+    trouble:
+      description: Whether RV(health.severity) is V(warning) or V(critical).
+      type: bool
+    points:
+      description:
+        - Each point, sorted by name, with C(id), C(name), C(register_serial) (the register the cabinet says holds
+          it, or V(null)) and its health - C(kkt_status), C(registration_status), C(severity), C(trouble) and
+          C(findings) (each status that is not V(ok) with C(field), C(state), C(severity), C(known), C(label) and
+          C(action), as M(modulkassa.pos.retail_point_info) returns them).
+      type: list
+      elements: dict
+      sample: [{id: 0b1e6cba-3f7e-5d59-9c1f-4a5ef07f1c3a, name: Moscow Tverskaya 1, register_serial: SN-REG01,
+                kkt_status: REGISTERED, registration_status: NOT_EXISTS, severity: ok, trouble: false, findings: []}]
 """

@@ -6,8 +6,9 @@
 
 ``DriftCollector`` takes task results as the ``modulkassa.pos.drift_report`` callback receives them and builds
 one report: per retail point and per register, each field before -> after (from the ``changes`` our plugins
-return), other changed tasks, failures and unreachable hosts. ``render_markdown`` turns it into the summary a
-pull request shows. Pure Python, no Ansible objects, so unit tests drive it with plain dicts.
+return), other changed tasks, failures and unreachable hosts, and the register health of every point the run read
+(``health``, from ``module_utils/_health.py``: not drift). ``render_markdown`` turns it into the summary a pull
+request shows. Pure Python, no Ansible objects, so unit tests drive it with plain dicts.
 
 Secrets: the plugins already keep codes and passwords out of their results, but a report is pasted into pull
 requests, so it masks again, by key name (``password``, ``posLinkToken``, ``code``, ``credentials`` ...) and
@@ -24,6 +25,17 @@ import re
 
 import yaml
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
+    API_FIELDS,
+    KKT_FIELD,
+    REGISTRATION_FIELD,
+    TROUBLE_SEVERITIES,
+    at_least,
+    register_serial_of,
+    statuses_of,
+    summarize,
+)
+
 FORMAT = "modulkassa.pos.drift_report/1"
 MASK = "********"
 COLLECTION_PREFIX = "modulkassa.pos."
@@ -39,6 +51,9 @@ SECRET_KEY_PARTS = ("password", "passwd", "secret", "token", "credential", "priv
 MIN_SCRUB_LENGTH = 4
 
 EXIT_NO_DRIFT, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
+# Only when asked (fail_on_health): the run has no error, and a point's health is that bad (docs/gitops.md).
+EXIT_HEALTH = 3
+FAIL_ON_HEALTH_CHOICES = TROUBLE_SEVERITIES
 MESSAGE_LIMIT = 1000
 DIFF_LIMIT = 4000
 POINT_ACTIONS = ("create", "update", "delete")
@@ -180,8 +195,12 @@ def _loop_items(result):
 class DriftCollector(object):
     """Accumulates task results; ``report()`` returns the report dict (already masked)."""
 
-    def __init__(self, masker=None):
+    def __init__(self, masker=None, fail_on_health=None):
+        if fail_on_health is not None and fail_on_health not in FAIL_ON_HEALTH_CHOICES:
+            raise ValueError("fail_on_health must be one of %s, not %r"
+                             % (", ".join(FAIL_ON_HEALTH_CHOICES), fail_on_health))
         self.masker = masker or SecretMasker()
+        self.fail_on_health = fail_on_health
         self.playbook = None
         self.started_at = _now()
         self.cli_check_mode = None
@@ -197,6 +216,8 @@ class DriftCollector(object):
         self.tasks = []  # one record per result of a collection plugin
         self.stats = {}
         self.seen = {}  # host -> the kinds of result the callback was given: "changed", "failed", "unreachable", ...
+        self.health = {}  # point id -> the last read of its health in this run (_health.summarize's records)
+        self.register_hosts = {}  # serial -> inventory host, of the registers the run reached
 
     # -- input -----------------------------------------------------------------------------------------
 
@@ -256,6 +277,9 @@ class DriftCollector(object):
             for entry in result.get("registers") or []:
                 if isinstance(entry, dict):
                     self._register(entry.get("host") or entry.get("serial"), task, entry)
+        elif short == "retail_point_info":
+            for point in result.get("points") or []:
+                self._point_health(point)
         elif changed or (not ours and _diff_text(result.get("diff"))):
             self.other_changes.append({
                 "host": host, "task": task, "action": action, "changed": changed,
@@ -302,10 +326,45 @@ class DriftCollector(object):
         if entry not in self.kept:  # an audit can see the same point in several tasks
             self.kept.append(entry)
 
+    # -- health: every read of a point's statuses, the last one kept (not drift) ---------------------------
+
+    def _add_health(self, point_id, name, register_serial, kkt_status, registration_status):
+        if not point_id:
+            return
+        self.health[str(point_id)] = {"id": str(point_id), "name": name, "register_serial": register_serial,
+                                      KKT_FIELD: str(kkt_status), REGISTRATION_FIELD: str(registration_status)}
+
+    def _point_health(self, point):
+        """A cabinet point as plugins return it (``point``, ``points[]``): its own kktStatus and registration."""
+        if isinstance(point, dict) and point.get("id"):
+            kkt_status, registration_status = statuses_of(point)
+            self._add_health(point["id"], point.get("name"), register_serial_of(point), kkt_status, registration_status)
+
+    def _result_health(self, item):
+        """A ``retail_points`` result entry: ``health`` and ``activation`` instead of the point itself."""
+        health = item.get("health")
+        if not isinstance(health, dict) or KKT_FIELD not in health:
+            return
+        activation = item.get("activation") if isinstance(item.get("activation"), dict) else {}
+        serial = activation.get("register_serial") if activation.get("active") else None
+        self._add_health(item.get("id"), item.get("name"), serial, health[KKT_FIELD], health.get(REGISTRATION_FIELD))
+
+    def _register_health(self, host, result):
+        """``register`` (and each register of the cabinet-only audit): the points it holds or declares."""
+        serial = result.get("serial")
+        if serial and host and result.get("declared") is not False:  # not a register the inventory lacks
+            self.register_hosts[str(serial)] = host
+        health = result.get("health") if isinstance(result.get("health"), dict) else {}
+        for entry in health.get("points") or []:
+            if isinstance(entry, dict) and KKT_FIELD in entry:
+                self._add_health(entry.get("id"), entry.get("name"), entry.get("register_serial"), entry[KKT_FIELD],
+                                 entry.get(REGISTRATION_FIELD))
+
     def _retail_points(self, host, task, result):
         for item in result.get("results") or []:
             if isinstance(item, dict):
                 self._add_notices(item.get("name"), item.get("id"), item.get("notices"))
+                self._result_health(item)
                 if item.get("action") == KEPT_ACTION:
                     self._add_kept(item)
             if not isinstance(item, dict) or item.get("action") not in POINT_ACTIONS:
@@ -318,6 +377,7 @@ class DriftCollector(object):
 
     def _retail_point(self, host, task, result):
         self._add_notices(result.get("name"), result.get("id"), result.get("notices"))
+        self._point_health(result.get("point"))
         changes = result.get("changes")
         if changes is None:
             changes = dict((f, {"before": None, "after": None}) for f in result.get("changed_fields") or [])
@@ -329,6 +389,7 @@ class DriftCollector(object):
                         result.get("msg") if result.get("failed") else None)
 
     def _register(self, host, task, result):
+        self._register_health(host, result)
         changes = result.get("changes") or {}
         actions = result.get("actions") or []
         if not changes and not actions:
@@ -399,6 +460,9 @@ class DriftCollector(object):
             status, exit_code = "drift", EXIT_DRIFT
         else:
             status, exit_code = "no_drift", EXIT_NO_DRIFT
+        health = self.health_report()
+        if health["failing"] and status != "error":
+            exit_code = EXIT_HEALTH  # status stays: health is not drift; the exit code is what was asked for
         report = {
             "format": FORMAT,
             "generated_at": _now(),
@@ -428,10 +492,19 @@ class DriftCollector(object):
             "kept": self.kept,
             "failures": self.failures,
             "unreachable": self.unreachable,
+            "health": health,
             "hosts": self.stats,
             "tasks": self.tasks,
         }
         return self.masker.data(report)
+
+    def health_report(self):
+        """The ``health`` key: ``_health.summarize`` of the points read, plus ``fail_on`` and ``failing`` (whether
+        the worst severity reaches ``fail_on_health``, which makes the exit code 3 when there is no error)."""
+        health = summarize(self.health, self.register_hosts)
+        health["fail_on"] = self.fail_on_health
+        health["failing"] = bool(self.fail_on_health) and at_least(health["severity"], self.fail_on_health)
+        return health
 
 
 # ---- Markdown -------------------------------------------------------------------------------------------
@@ -543,6 +616,7 @@ def render_markdown(report, max_rows=200):
     rows = ["| %s | %s |" % (_md_text(n.get("name") or n.get("id") or "?"), _md_text(n["notice"]))
             for n in report.get("notices") or []]
     _table(lines, "Notices (%d)" % len(rows), "| retail point | notice |", "|---|---|", rows, max_rows)
+    _health_section(lines, report.get("health"), max_rows)
 
     # Not drift either: points the purge would delete but a guard keeps (active, under registration, excluded).
     rows = ["| %s | %s | kept: %s |" % (_md_text(k.get("name") or k.get("id") or "?"), _md_value(k.get("id")),
@@ -577,6 +651,47 @@ def render_markdown(report, max_rows=200):
     _table(lines, "Unreachable hosts (%d)" % len(report["unreachable"]), "| host | task | message |", "|---|---|---|",
            rows, max_rows)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _health_section(lines, health, max_rows):
+    """Register health (not drift): counts by state, then one row per finding of each point, worst first."""
+    if not isinstance(health, dict) or not health.get("summary", {}).get("points"):
+        return
+    summary = health["summary"]
+    if summary["points_in_trouble"]:
+        title = "%d point(s) in trouble on %d register(s), worst: %s" % (
+            summary["points_in_trouble"], summary["registers_in_trouble"], health["severity"])
+    else:
+        title = "no trouble"
+    lines.extend(["### Register health: %s" % title, ""])
+    if health.get("failing"):
+        lines.extend(["Health at or above **%s** fails this run (exit code 3)." % _md_text(health["fail_on"]), ""])
+    elif summary["points_in_trouble"]:
+        lines.extend(["Health trouble is not drift: it leaves the exit code alone (`modulkassa-plan "
+                      "--fail-on-health` makes it fail the run).", ""])
+    for field, name in API_FIELDS.items():
+        counts = (health.get("counts") or {}).get(field) or {}
+        lines.append("%s (%d point(s)): %s  " % (name, summary["points"], " · ".join(
+            "%s %d" % (_md_value(state), count) for state, count in counts.items())))
+    lines.append("")
+    rows = []
+    for point in health.get("points") or []:
+        register = point.get("register_serial")
+        register = ("%s (%s)" % (_md_text(point["register_host"]), _md_value(register)) if point.get("register_host")
+                    else _md_value(register) if register else "(none)")
+        for finding in point.get("findings") or []:
+            state = "%s %s" % (API_FIELDS.get(finding["field"], finding["field"]), _md_value(finding["state"]))
+            if finding.get("label"):
+                state += " (%s)" % _md_text(finding["label"])
+            rows.append("| %s | %s | %s | %s | %s |" % (
+                _md_text(point.get("name") or point.get("id") or "?"), register, state, _md_text(finding["severity"]),
+                _md_text(finding.get("action") or "")))
+    if rows:
+        lines.extend(["| retail point | register | state | severity | what to do |", "|---|---|---|---|---|"])
+        lines.extend(rows[:max_rows])
+        if len(rows) > max_rows:
+            lines.extend(["", "... and %d more row(s): see the JSON report." % (len(rows) - max_rows)])
+        lines.append("")
 
 
 def _table(lines, title, header, rule, rows, max_rows):

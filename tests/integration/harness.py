@@ -47,6 +47,8 @@ ACCOUNTS = {
     "quiet@example.com": "quiet-password-3",
     # Only tests/integration/test_export.py: an export writes the whole account, so no other test may add points to it.
     "export@example.com": "export-password-4",
+    # Only tests/integration/test_health.py: its health counts cover every point of the account.
+    "health@example.com": "health-password-5",
     # Only tests/integration/test_purge_guards.py: a purge acts on the whole account, so no other test may use it.
     "purge@example.com": "purge-password-5",
 }

@@ -183,3 +183,55 @@ def test_a_wrong_password_is_one_clean_error_without_the_password(cabinet, ansib
         assert "During handling of the above exception" not in output and "The above exception" not in output
     assert password not in output
     assert cabinet.counters("<anonymous>").get(LIST_ROUTE) == 1, "a refused login is not retried"
+
+
+def test_registers_are_in_health_groups_by_what_the_cabinet_says(cabinet, ansible_env, tmp_path):
+    """kktStatus and registrationRequestStatus set with the emulator on points that registers hold (bound through the
+    device API): each register lands in its states' groups and, when in trouble, in health_trouble."""
+    estate = Estate(cabinet)
+    tag = estate.tag.upper()
+    states = {  # serial -> (kktStatus, registrationRequestStatus) of the point it holds
+        "SN-HLT-%s-OK" % tag: ("REGISTERED", "REGISTERED"),
+        "SN-HLT-%s-APP" % tag: ("POS_VERSION_OUTDATED", None),
+        "SN-HLT-%s-FZ54" % tag: ("KKT_NOT_ENABLED_FOR_FZ54", None),
+        "SN-HLT-%s-FN" % tag: ("FN_NOT_PLUGGED", None),
+        "SN-HLT-%s-FNS" % tag: ("NOT_REGISTERED", None),
+        "SN-HLT-%s-WAIT" % tag: ("NOT_REGISTERED", "OFD_WAIT_RNM"),
+        "SN-HLT-%s-REFUSED" % tag: ("REGISTERED", "ERROR"),
+        "SN-HLT-%s-PRINT" % tag: ("NOT_REGISTERED", "REPORT_PRINT_ERROR"),
+    }
+    with cabinet.api(*DEMO) as api:
+        for serial, (kkt, registration) in states.items():
+            point_id = str(uuid.uuid4())
+            api.post("/api/v1/retail-points", json={"id": point_id, "name": "Здоровье-%s %s" % (estate.tag, serial),
+                                                    "inn": "500100732259"}).raise_for_status()
+            estate._activate(api, point_id, serial)
+            cabinet.set_health(point_id, kkt_status=kkt, registration_status=registration)
+    process = _inventory(ansible_env, tmp_path, {"plugin": "modulkassa.pos.cabinet"}, env=_env(cabinet))
+    assert process.returncode == 0, process.stderr
+    data = _unwrap(json.loads(process.stdout))
+
+    def members(group):
+        return set(data.get(group, {}).get("hosts", [])) & set(states)
+
+    serial = dict((key, "SN-HLT-%s-%s" % (tag, key)) for key in ("OK", "APP", "FZ54", "FN", "FNS", "WAIT", "REFUSED",
+                                                                  "PRINT"))
+    assert members("health_trouble") == set(serial[k] for k in ("APP", "FZ54", "FN", "FNS", "REFUSED", "PRINT"))
+    assert members("health_pos_version_outdated") == {serial["APP"]}
+    assert members("health_kkt_not_enabled_for_fz54") == {serial["FZ54"]}
+    assert members("health_fn_not_plugged") == {serial["FN"]}
+    assert members("health_not_registered") == {serial["FNS"]}  # not WAIT nor PRINT: their registration says more
+    assert members("health_registration_ofd_wait_rnm") == {serial["WAIT"]}  # under way: a group, not trouble
+    assert members("health_registration_error") == {serial["REFUSED"]}
+    assert members("health_registration_report_print_error") == {serial["PRINT"]}
+    for group in [g for g in data if g.startswith("health_")]:
+        assert serial["OK"] not in data[group].get("hosts", []), group
+    hostvars = data["_meta"]["hostvars"]
+    health = hostvars[serial["FN"]]["modulkassa_register_health"]
+    assert (health["severity"], health["trouble"]) == ("critical", True)
+    assert [(f["field"], f["state"]) for f in health["findings"]] == [("kkt_status", "FN_NOT_PLUGGED")]
+    assert "insert or replace the ФН" in health["findings"][0]["action"]
+    assert hostvars[serial["WAIT"]]["modulkassa_register_health"]["severity"] == "info"
+    assert hostvars[serial["OK"]]["modulkassa_register_health"] == {"severity": "ok", "trouble": False, "findings": []}
+    point = hostvars[serial["REFUSED"]]["modulkassa_cabinet_points"][0]
+    assert (point["kkt_status"], point["registration_status"]) == ("REGISTERED", "ERROR")

@@ -19,19 +19,54 @@ SPEC.loader.exec_module(plan)
 
 
 @pytest.mark.parametrize("argv, expected", [
-    ([], ("modulkassa.pos.audit", None, [])),
-    (["-i", "inv", "--check"], ("modulkassa.pos.audit", None, ["-i", "inv", "--check"])),
-    (["site.yml", "-i", "inv"], ("site.yml", None, ["-i", "inv"])),
-    (["--playbook=x.yml", "--report-dir", "out", "-e", "a=1"], ("x.yml", "out", ["-e", "a=1"])),
-    (["--report-dir", "out", "--", "--playbook", "p"], ("modulkassa.pos.audit", "out", ["--playbook", "p"])),
+    ([], ("modulkassa.pos.audit", None, [], None)),
+    (["-i", "inv", "--check"], ("modulkassa.pos.audit", None, ["-i", "inv", "--check"], None)),
+    (["site.yml", "-i", "inv"], ("site.yml", None, ["-i", "inv"], None)),
+    (["--playbook=x.yml", "--report-dir", "out", "-e", "a=1"], ("x.yml", "out", ["-e", "a=1"], None)),
+    (["--report-dir", "out", "--", "--playbook", "p"], ("modulkassa.pos.audit", "out", ["--playbook", "p"], None)),
+    # --fail-on-health takes its severity only after "=": the next word stays the playbook
+    (["--fail-on-health", "site.yml", "-i", "inv"], ("site.yml", None, ["-i", "inv"], "warning")),
+    (["--fail-on-health=critical", "--report-dir", "out"], ("modulkassa.pos.audit", "out", [], "critical")),
+    (["--", "--fail-on-health"], ("modulkassa.pos.audit", None, ["--fail-on-health"], None)),
 ])
 def test_own_options_come_first_and_the_rest_goes_to_ansible_playbook(argv, expected):
     assert plan.parse_arguments(argv) == expected
 
 
-def test_an_option_without_its_value_is_a_usage_error():
+@pytest.mark.parametrize("argv", [["--report-dir"], ["--fail-on-health=info"], ["--fail-on-health="],
+                                  ["--fail-on-health=CRITICAL"]])
+def test_an_option_without_its_value_or_with_a_wrong_one_is_a_usage_error(argv):
     with pytest.raises(plan.UsageError):
-        plan.parse_arguments(["--report-dir"])
+        plan.parse_arguments(argv)
+
+
+@pytest.mark.parametrize("status, exit_code, expected", [
+    ("no_drift", 0, 0), ("drift", 2, 2), ("error", 1, 1),
+    ("no_drift", 3, 3), ("drift", 3, 3),  # the callback was asked to fail on health, and did
+    ("error", 3, 1),  # an error is always 1
+    ("drift", True, 2),
+])
+def test_the_exit_code_is_the_reports(status, exit_code, expected):
+    assert plan.exit_code_of({"status": status, "exit_code": exit_code}) == expected
+
+
+def test_the_health_line_says_whether_it_fails_the_run():
+    def report(**health):
+        return {"status": "no_drift", "health": dict({"severity": "critical", "summary": {
+            "points_in_trouble": 2, "registers_in_trouble": 1}}, **health)}
+
+    assert plan.describe_health({"status": "no_drift", "health": {"summary": {"points_in_trouble": 0}}}) is None
+    assert plan.describe_health({"status": "no_drift"}) is None  # a report of an older collection
+    assert plan.describe_health(report()) == ("health: 2 point(s) in trouble on 1 register(s), worst critical (not "
+                                              "failing the run: see --fail-on-health)")
+    assert plan.describe_health(report(fail_on="warning", failing=True)).endswith("(at least warning: fails the run)")
+    assert plan.describe_health(report(severity="warning", fail_on="critical", failing=False)).endswith(
+        "(below critical: does not fail the run)")
+
+
+def test_usage_names_every_exit_code():
+    for line in ("  0  no drift", "  2  drift", "  1  error", "  3  health (only with --fail-on-health)"):
+        assert line in plan.USAGE
 
 
 def test_callbacks_from_ansible_cfg_are_kept_when_the_environment_has_none(tmp_path):

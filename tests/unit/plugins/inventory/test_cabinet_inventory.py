@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.modulkassa.pos.plugins.inventory.cabinet import group_name, point_groups, point_record, state_of
+from ansible_collections.modulkassa.pos.plugins.inventory.cabinet import (
+    group_name,
+    point_groups,
+    point_record,
+    register_health,
+    state_of,
+)
 
 VALID_GROUP = re.compile(r"^[^\W\d]\w*$")
 
@@ -43,3 +49,34 @@ def test_a_point_record_keeps_attributes_and_activation_but_never_the_code():
     assert state_of(active) == "active"
     assert active["register"] == {"serial": "SN-1", "model": "M", "app_version": "1.0", "activated_at": "t"}
     assert state_of(point_record(dict(point, posLinkToken=None))) == "inactive"
+
+
+def _held(name, kkt, registration):
+    return point_record({"id": "id-" + name, "name": name, "kktStatus": kkt, "registrationRequestStatus": registration,
+                         "kkmInfo": {"serialNumber": "SN-1"}})
+
+
+def test_a_register_is_in_the_health_groups_of_its_points_states():
+    health, groups = register_health([_held("A", "FN_NOT_PLUGGED", "NOT_EXISTS"), _held("B", "REGISTERED", "ERROR")])
+    assert groups == ["health_fn_not_plugged", "health_registration_error", "health_trouble"]
+    assert (health["severity"], health["trouble"]) == ("critical", True)
+    assert [(f["retail_point"], f["state"]) for f in health["findings"]] == [("A", "FN_NOT_PLUGGED"), ("B", "ERROR")]
+    assert "insert or replace the ФН" in health["findings"][0]["action"]
+    for group in groups:
+        assert VALID_GROUP.match(group), group
+
+
+def test_a_registration_under_way_is_a_group_but_not_trouble_and_an_unknown_state_is_both():
+    health, groups = register_health([_held("A", "NOT_REGISTERED", "OFD_WAIT_RNM")])
+    assert (groups, health["severity"], health["trouble"]) == (["health_registration_ofd_wait_rnm"], "info", False)
+    health, groups = register_health([_held("A", "SOMETHING_NEW", "NOT_EXISTS")])
+    assert (groups, health["severity"]) == (["health_trouble", "health_unknown"], "warning")
+    assert register_health([_held("A", "REGISTERED", "REGISTERED")]) == (
+        {"severity": "ok", "trouble": False, "findings": []}, [])
+
+
+def test_a_record_cached_without_a_registration_status_reads_as_no_request():
+    record = _held("A", "REGISTERED", None)
+    assert record["registration_status"] == "NOT_EXISTS"
+    record["registration_status"] = None  # as an older version cached it
+    assert register_health([record])[1] == []
