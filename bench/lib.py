@@ -307,6 +307,26 @@ class Workspace(object):
             shutil.rmtree(self.path, ignore_errors=True)
 
 
+def median_run(runs):
+    """The run with the median wall time (all wall times kept in ``samples_wall_s``, the worst rc in ``rc``)."""
+    ordered = sorted(runs, key=lambda r: r["wall_s"])
+    chosen = dict(ordered[len(ordered) // 2])
+    chosen["samples_wall_s"] = [r["wall_s"] for r in runs]
+    chosen["rc"] = max(r["rc"] for r in runs)
+    return chosen
+
+
+def run_in_workspace(name, bench_class, args):
+    """``bench_class(args, workdir).run()`` in a fresh workspace; its ``stop()`` ends what it started, whatever
+    happened."""
+    with Workspace(name) as workdir:
+        bench = bench_class(args, workdir)
+        try:
+            bench.run()
+        finally:
+            bench.stop()
+
+
 def emit(record):
     """One JSON object per case on stdout."""
     sys.stdout.write(json.dumps(record, ensure_ascii=False, sort_keys=False) + "\n")

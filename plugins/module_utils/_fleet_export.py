@@ -33,7 +33,12 @@ import json
 import re
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._ids import point_id_key
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import ATTRIBUTE_OPTIONS, VAT_TAG_FIELD, inn_is_valid
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import (
+    ATTRIBUTE_OPTIONS,
+    FIELDS_BY_NAME,
+    VAT_TAG_FIELD,
+    inn_is_valid,
+)
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     API_PATHS,
     MANAGED_FIELDS,
@@ -109,14 +114,6 @@ def register_host_name(serial):
     return "%s-%s" % (stem, hashlib.sha256(serial.encode("utf-8")).hexdigest()[:8])
 
 
-def _dig(obj, path):
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def _shown(value):
     """A cabinet value quoted for a note: JSON (strings in quotes, Unicode kept), keys sorted."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -126,7 +123,7 @@ def _candidate_entry(point, canonical):
     """(entry values by key, notes): the managed attributes the cabinet holds, before the model's check."""
     values, notes = {}, []
     for field in MANAGED_FIELDS:
-        raw = _dig(point, API_PATHS[field])
+        raw = FIELDS_BY_NAME[field].value_in(point)
         if raw is None or raw == "":
             continue  # not held by the cabinet: left unmanaged rather than declared empty
         value = canonical[field]

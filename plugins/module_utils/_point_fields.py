@@ -206,6 +206,15 @@ class PointField(object):
         self.schema = schema
         self.doc = doc
 
+    def value_in(self, point):
+        """This field's value in a cabinet point (``None`` where the JSON has no such key, or no object on the way)."""
+        value = point
+        for key in self.api_path:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
     def schema_property(self):
         """The fleet schema's property for this field: its JSON type, its own checks, its doc."""
         prop = {"type": self.json_type} if self.json_type else {}

@@ -120,17 +120,9 @@ def canonical_desired(spec, path_prefix=""):
     return result
 
 
-def _dig(obj, path):
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def canonical_actual(point):
     """Canonical dict of every managed field of a point as the cabinet returned it."""
-    return dict((field, FIELDS_BY_NAME[field].actual(_dig(point, path))) for field, path in API_PATHS.items())
+    return dict((name, FIELDS_BY_NAME[name].actual(FIELDS_BY_NAME[name].value_in(point))) for name in MANAGED_FIELDS)
 
 
 def with_implied_fields(desired, actual, path_prefix=""):
