@@ -227,39 +227,9 @@ point:
           type: bool
     health:
       description:
-        - What the cabinet says about the register holding the point (C(kktStatus)) and its registration with the tax
-          office (C(registrationRequestStatus)), judged by the collection's health table (C(docs/gitops.md),
-          "Register health"). A missing C(kktStatus) reads as V(KKT_NOT_PLUGGED), a missing
-          C(registrationRequestStatus) as V(NOT_EXISTS).
+        - The register health of the point (its C(kktStatus) and C(registrationRequestStatus) judged by the
+          collection's health table), as RV(modulkassa.pos.retail_point_info#module:points[].health) describes it -
+          C(kkt_status), C(registration_status), C(severity), C(trouble) and C(findings).
       type: dict
       returned: success
-      contains:
-        kkt_status:
-          description: The cabinet's C(kktStatus).
-          type: str
-          sample: FN_NOT_PLUGGED
-        registration_status:
-          description: The cabinet's C(registrationRequestStatus).
-          type: str
-          sample: NOT_EXISTS
-        severity:
-          description:
-            - The worst of RV(point.health.findings), V(ok) without any - V(info) (a registration under way), V(warning)
-              (the register's app is out of date, or a state the collection does not know) or V(critical) (the register
-              cannot issue receipts the tax office accepts).
-          type: str
-          choices: [ok, info, warning, critical]
-        trouble:
-          description: Whether the severity is V(warning) or V(critical).
-          type: bool
-        findings:
-          description:
-            - Each status that is not V(ok), worst first, with C(field) (V(kkt_status) or V(registration_status)),
-              C(state), C(severity), C(known) (V(false) for a value the collection does not know), C(label) (the
-              cabinet's words for it) and C(action) (what to do).
-          type: list
-          elements: dict
-          sample: [{field: kkt_status, state: FN_NOT_PLUGGED, severity: critical, known: true, label: ФН не подключен,
-                    action: "the register reports no fiscal drive: insert or replace the ФН, then re-register it with the
-                    tax office (a new ФН needs a new registration)"}]
 """

@@ -102,6 +102,35 @@ def live_codes(cabinet, point_ids):
                             list(point_ids)))
 
 
+def unwrap_unsafe(value):
+    """The plain value of ``ansible-inventory``'s JSON, which marks strings it treats as unsafe (plugin-provided,
+    ``!unsafe``) as ``{"__ansible_unsafe": ...}``."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return dict((k, unwrap_unsafe(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [unwrap_unsafe(v) for v in value]
+    return value
+
+
+def create_points(cabinet, names, account=DEMO):
+    """Create points by name directly through the API (set-up, not through the collection); their ids."""
+    with cabinet.api(*account) as api:
+        ids = []
+        for name in names:
+            response = api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": name})
+            response.raise_for_status()
+            ids.append(response.json()["id"])
+    return ids
+
+
+def bind_playbook(hosts):
+    """A play binding each of ``hosts`` to the points of the extra variable ``wanted[inventory_hostname]``."""
+    return dump(play([{"name": "bind", "modulkassa.pos.register": {"retail_points": "{{ wanted[inventory_hostname] }}"}}],
+                     hosts=":".join(hosts)))
+
+
 def by_host(run, task):
     """{host: task record} for the hosts that ran ``task`` (not skipped)."""
     return dict((t["host"], t) for t in run.tasks if t["task"] == task and t["status"] != "skipped")

@@ -30,7 +30,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from reliability_helpers import DEMO, by_host, env_for, holder_of, kill_tree, point, points_named  # noqa: E402
+from reliability_helpers import DEMO, by_host, create_points, env_for, holder_of, kill_tree, point, points_named  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAN = os.path.join(REPO_ROOT, "tools", "modulkassa-plan")
@@ -60,13 +60,7 @@ exec %s "$@"
 
 def _create_points(cabinet, count, tag):
     names = ["%s point %d" % (tag, i) for i in range(count)]
-    with cabinet.api(*DEMO) as api:
-        ids = []
-        for name in names:
-            response = api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": name})
-            response.raise_for_status()
-            ids.append(response.json()["id"])
-    return names, ids
+    return names, create_points(cabinet, names)
 
 
 def _bind_play(wanted, state="bound", exclusive=False, extra=None, task_extra=None):
