@@ -99,19 +99,15 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Export the whole account (credentials from MODULKASSA_URL, MODULKASSA_LOGIN, MODULKASSA_PASSWORD)
+- name: Export the account (credentials from MODULKASSA_URL, MODULKASSA_LOGIN, MODULKASSA_PASSWORD)
   hosts: localhost
   gather_facts: false
   tasks:
-    - name: The account as fleet data
+    - name: The whole account as fleet data
       modulkassa.pos.fleet_export:
         dest: chain-inventory
 
-- name: Re-export one legal entity's shops in Moscow over an earlier export, to see what changed with git diff
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: The account as fleet data
+    - name: Re-export one legal entity's shops in Moscow over an earlier export, to see what changed with git diff
       modulkassa.pos.fleet_export:
         dest: chain-inventory
         force: true

@@ -26,10 +26,10 @@ author:
 options:
   name:
     description:
-      - Name of the point, unique within the account (1 to 255 characters, no control characters).
-      - Names are compared ignoring letter case, Unicode compatibility forms and runs of whitespace, so C(Shop 1) and
-        C(shop  1) are one name. A cabinet point whose name equals this one only after that folding is this point (the
-        update renames it to this spelling); two such cabinet points make the name ambiguous (an error naming the ids).
+      - Name of the point, unique within the account (1 to 255 characters, no control characters), compared as
+        O(modulkassa.pos.retail_points#module:points[].name) says - letter case, Unicode compatibility forms and runs of
+        whitespace do not count. A cabinet point equal to it only after that folding is this point (renamed to this
+        spelling); two such cabinet points make the name ambiguous (an error naming the ids).
       - Required to create a point. With O(id) given, a different O(name) renames the point.
     type: str
   id:
