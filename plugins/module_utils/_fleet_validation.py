@@ -457,5 +457,3 @@ def validate_fleet(document):
         "points_without_register": sorted(p.label for p in present if p.index not in served),
     }
     return errors, summary
-
-

@@ -290,9 +290,8 @@ results:
       returned: when the point exists (or would, or did before a delete)
     health:
       description:
-        - The register health of the point (its C(kktStatus) and C(registrationRequestStatus) judged by the
-          collection's health table), as RV(modulkassa.pos.retail_point_info#module:points[].health) describes it -
-          C(kkt_status), C(registration_status), C(severity), C(trouble) and C(findings).
+        - This point's register health, in the shape of RV(modulkassa.pos.retail_point_info#module:points[].health)
+          (C(kkt_status), C(registration_status), C(severity), C(trouble), C(findings)).
       type: dict
       returned: when the point exists (or would) and is not deleted
     guards:
