@@ -11,7 +11,8 @@ class ModuleDocFragment(object):
     # carries the docs), without async or a bypassed host loop, with check mode and diff mode unless it says
     # otherwise. The descriptions are ansible.builtin.action_common_attributes' (and its .flow fragment's); each
     # module adds the details of its check_mode and diff_mode (a module's own keys win over a fragment's).
-    _ACTION_PLUGIN = r"""
+    DOCUMENTATION = r"""
+attributes:
   action:
     description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller
     support: full
@@ -35,16 +36,6 @@ class ModuleDocFragment(object):
     description: Target OS/families that can be operated against
     support: N/A
     platforms: posix
-"""
-    DOCUMENTATION = "\nattributes:" + _ACTION_PLUGIN
-
-    # The same, for the plugins that talk to the cabinet: they are members of the modulkassa.pos.cabinet action group
-    # (module_defaults: group/modulkassa.pos.cabinet).
-    CABINET_ACTION = "\nattributes:" + _ACTION_PLUGIN + r"""
-  action_group:
-    description: Action is part of action_group(s), for convenient setting of module_defaults.
-    support: N/A
-    membership: [modulkassa.pos.cabinet]
 """
 
     # Plugins that only read: check mode changes nothing about them, and there is no diff. List it BEFORE

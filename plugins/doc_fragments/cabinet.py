@@ -7,27 +7,14 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    # Option texts both connection fragments below share (concatenated: ansible-doc reads the resulting strings).
-    _VALIDATE_CERTS_AND_CA_PATH = r"""
-  validate_certs:
-    description:
-      - Whether to verify the cabinet's TLS certificate. Leave it on; use O(ca_path) for a private CA.
-    type: bool
-    default: true
-  ca_path:
-    description:
-      - A CA bundle file (or a directory of hashed CA certificates) to verify the cabinet's certificate with.
-"""
-    _TIMEOUT = r"""
-  timeout:
-    description:
-      - Seconds to wait for the cabinet to connect, send or answer, per request.
-    type: float
-    default: 30
-"""
-
-    # Connection options shared by every plugin that talks to the cabinet.
+    # Connection options shared by every plugin that talks to the cabinet; these plugins are the members of the
+    # modulkassa.pos.cabinet action group (module_defaults: group/modulkassa.pos.cabinet).
     DOCUMENTATION = r"""
+attributes:
+  action_group:
+    description: Action is part of action_group(s), for convenient setting of module_defaults.
+    support: N/A
+    membership: [modulkassa.pos.cabinet]
 options:
   cabinet_url:
     description:
@@ -48,9 +35,22 @@ options:
       - If not set, the E(MODULKASSA_PASSWORD) environment variable of the controller is used.
     type: str
     required: true
-""" + _VALIDATE_CERTS_AND_CA_PATH.lstrip("\n") + r"""      - If not set, the E(MODULKASSA_CA_PATH) environment variable is used, then the system trust store.
+  validate_certs:
+    description:
+      - Whether to verify the cabinet's TLS certificate. Leave it on; use O(ca_path) for a private CA.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A CA bundle file (or a directory of hashed CA certificates) to verify the cabinet's certificate with.
+      - If not set, the E(MODULKASSA_CA_PATH) environment variable is used, then the system trust store.
     type: path
-""" + _TIMEOUT.lstrip("\n") + r"""  retries:
+  timeout:
+    description:
+      - Seconds to wait for the cabinet to connect, send or answer, per request.
+    type: float
+    default: 30
+  retries:
     description:
       - How many times a request that is safe to repeat (GET, PUT, DELETE, and the create of a point with a
         client-chosen id) is retried after HTTP 429, HTTP 5xx or a network error, with jittered exponential
@@ -92,10 +92,23 @@ options:
     required: true
     env:
       - name: MODULKASSA_PASSWORD
-""" + _VALIDATE_CERTS_AND_CA_PATH.lstrip("\n") + r"""    type: path
+  validate_certs:
+    description:
+      - Whether to verify the cabinet's TLS certificate. Leave it on; use O(ca_path) for a private CA.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A CA bundle file (or a directory of hashed CA certificates) to verify the cabinet's certificate with.
+    type: path
     env:
       - name: MODULKASSA_CA_PATH
-""" + _TIMEOUT.lstrip("\n") + r"""  retries:
+  timeout:
+    description:
+      - Seconds to wait for the cabinet to connect, send or answer, per request.
+    type: float
+    default: 30
+  retries:
     description:
       - How many times a request is retried after HTTP 429, HTTP 5xx or a network error, with jittered
         exponential backoff that honours C(Retry-After). Each retry is reported as a warning.

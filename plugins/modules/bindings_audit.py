@@ -55,7 +55,7 @@ options:
     default: true
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - modulkassa.pos.attributes.cabinet_action
+  - modulkassa.pos.attributes
 attributes:
   bypass_host_loop:
     support: full

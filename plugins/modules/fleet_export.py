@@ -77,7 +77,7 @@ options:
     default: []
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - modulkassa.pos.attributes.cabinet_action
+  - modulkassa.pos.attributes
 attributes:
   check_mode:
     details: Reads the cabinet and reports which files it would create or change (RV(files)), and writes none.

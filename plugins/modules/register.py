@@ -80,7 +80,7 @@ options:
     default: 60
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - modulkassa.pos.attributes.cabinet_action
+  - modulkassa.pos.attributes
 attributes:
   check_mode:
     details:

@@ -86,7 +86,7 @@ options:
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
   - modulkassa.pos.cabinet.point_attributes
-  - modulkassa.pos.attributes.cabinet_action
+  - modulkassa.pos.attributes
 attributes:
   check_mode:
     details:

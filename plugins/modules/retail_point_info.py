@@ -37,7 +37,7 @@ options:
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
   - modulkassa.pos.attributes.read_only
-  - modulkassa.pos.attributes.cabinet_action
+  - modulkassa.pos.attributes
 seealso:
   - module: modulkassa.pos.retail_point
 """

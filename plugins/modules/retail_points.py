@@ -170,7 +170,7 @@ options:
     default: 16
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - modulkassa.pos.attributes.cabinet_action
+  - modulkassa.pos.attributes
 attributes:
   check_mode:
     details: One list request; no write. The results hold the plan.
