@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import yaml
 
-from lib import DEMO, PYTHON, REPO_ROOT, Emulator, Registers, Runner, Workspace, emit, log, machine, ratio
+from lib import DEMO, PYTHON, REPO_ROOT, Emulator, Registers, Runner, emit, log, machine, median_run, ratio, run_in_workspace
 
 AUDIT_PLAYBOOK = (REPO_ROOT / "playbooks" / "registers.yml").read_text(encoding="utf-8")
 FLOOR = [{"name": "ansible-playbook's own cost for these hosts", "hosts": "registers", "gather_facts": False,
@@ -43,14 +43,6 @@ FLOOR = [{"name": "ansible-playbook's own cost for these hosts", "hosts": "regis
 TASK_ONLY = [{"name": "bindings_audit alone", "hosts": "registers", "gather_facts": False,
               "tasks": [{"name": "Audit", "modulkassa.pos.bindings_audit": {}, "run_once": True}]}]
 LIST = "GET /api/v1/retail-points"
-
-
-def median_run(runs):
-    ordered = sorted(runs, key=lambda r: r["wall_s"])
-    chosen = dict(ordered[len(ordered) // 2])
-    chosen["samples_wall_s"] = [r["wall_s"] for r in runs]
-    chosen["rc"] = max(r["rc"] for r in runs)
-    return chosen
 
 
 class CabinetAuditBench(object):
@@ -201,12 +193,7 @@ def main(argv=None):
     parser.add_argument("--forks", type=int, default=10)
     parser.add_argument("--base-port", type=int, default=26000)
     args = parser.parse_args(argv)
-    with Workspace("cabinet-audit") as workdir:
-        bench = CabinetAuditBench(args, workdir)
-        try:
-            bench.run()
-        finally:
-            bench.stop()
+    run_in_workspace("cabinet-audit", CabinetAuditBench, args)
 
 
 if __name__ == "__main__":

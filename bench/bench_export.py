@@ -21,7 +21,7 @@ from __future__ import annotations
 import argparse
 import uuid
 
-from lib import Emulator, Runner, Workspace, emit, log, machine, ratio
+from lib import Emulator, Runner, emit, log, machine, median_run, ratio, run_in_workspace
 
 _ENTITIES = (
     {"inn": "7707083893", "settings": {"egaisSettings": {"kpp": "773601001"}, "defaultTaxMode": "COMMON",
@@ -55,14 +55,6 @@ def account(count):
     return bodies
 
 
-def median_run(runs):
-    ordered = sorted(runs, key=lambda r: r["wall_s"])
-    chosen = dict(ordered[len(ordered) // 2])
-    chosen["samples_wall_s"] = [r["wall_s"] for r in runs]
-    chosen["rc"] = max(r["rc"] for r in runs)
-    return chosen
-
-
 class ExportBench(object):
 
     def __init__(self, args, workdir):
@@ -94,6 +86,9 @@ class ExportBench(object):
     def ours(self, phase, dest):
         extra = {"modulkassa_export_dir": dest, "modulkassa_export_force": phase == "reexport"}
         return self.runner.run(OURS, extra_vars=extra, check=phase == "check", label="ours-%s" % phase)
+
+    def stop(self):
+        self.emulator.stop()
 
     def run(self):
         registers = self.seed()
@@ -135,12 +130,7 @@ def main(argv=None):
     parser.add_argument("--register-every", type=int, default=25, help="every Nth point is held by a register")
     parser.add_argument("--repeat", type=int, default=3, help="runs of ours per phase (median reported)")
     args = parser.parse_args(argv)
-    with Workspace("export") as workdir:
-        bench = ExportBench(args, workdir)
-        try:
-            bench.run()
-        finally:
-            bench.emulator.stop()
+    run_in_workspace("export", ExportBench, args)
 
 
 if __name__ == "__main__":

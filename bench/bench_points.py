@@ -26,13 +26,14 @@ import argparse
 from lib import (
     Emulator,
     Runner,
-    Workspace,
     api_body,
     declared_points,
     emit,
     log,
     machine,
+    median_run,
     ratio,
+    run_in_workspace,
 )
 
 OURS = [{"name": "Converge retail points", "hosts": "localhost", "gather_facts": False, "tasks": [
@@ -73,15 +74,6 @@ URI_LOOP = [{"name": "Hand-written: uri in a loop", "hosts": "localhost", "gathe
      "loop": "{{ current.results }}", "loop_control": {"label": "{{ item.item.name }}"},
      "when": "item.status == 200 and (%s)" % _DIFFERS, "changed_when": True},
 ]}]
-
-
-def median_run(runs):
-    """The run with the median wall time (all wall times kept in ``samples_wall_s``)."""
-    ordered = sorted(runs, key=lambda r: r["wall_s"])
-    chosen = dict(ordered[len(ordered) // 2])
-    chosen["samples_wall_s"] = [r["wall_s"] for r in runs]
-    chosen["rc"] = max(r["rc"] for r in runs)
-    return chosen
 
 
 def extrapolate(small, large, n_small, n_large, n_target):
@@ -151,6 +143,9 @@ class PointsBench(object):
                 results[phase][name] = extrapolate(measured[phase][n_small], measured[phase][n_large],
                                                    n_small, n_large, n_total)
         return results
+
+    def stop(self):
+        self.emulator.stop()
 
     def run(self):
         for latency in self.args.latencies:
@@ -228,12 +223,7 @@ def main(argv=None):
     parser.add_argument("--p-429", type=float, default=0.02,
                         help="share of 429 answers in the extra rate-limited converge (at the highest latency; 0: skip)")
     args = parser.parse_args(argv)
-    with Workspace("points") as workdir:
-        bench = PointsBench(args, workdir)
-        try:
-            bench.run()
-        finally:
-            bench.emulator.stop()
+    run_in_workspace("points", PointsBench, args)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 
-from lib import REPO_ROOT, Emulator, Registers, Runner, Workspace, api_body, declared_points, emit, log, machine, ratio
+from lib import REPO_ROOT, Emulator, Registers, Runner, api_body, declared_points, emit, log, machine, median_run, ratio, run_in_workspace
 
 PING = [{"name": "Ping the registers", "hosts": "registers", "gather_facts": False,
          "tasks": [{"name": "Ping", "ansible.builtin.ping": {}}]}]
@@ -55,14 +55,6 @@ def role_available():
     return bool(listed.stdout.strip())
 
 
-def median_run(runs):
-    ordered = sorted(runs, key=lambda r: r["wall_s"])
-    chosen = dict(ordered[len(ordered) // 2])
-    chosen["samples_wall_s"] = [r["wall_s"] for r in runs]
-    chosen["rc"] = max(r["rc"] for r in runs)
-    return chosen
-
-
 class RegistersBench(object):
 
     def __init__(self, args, workdir):
@@ -89,6 +81,10 @@ class RegistersBench(object):
         self.registers.forget_bindings()
         self.emulator.wipe()
         self.emulator.seed(self.bodies)
+
+    def stop(self):
+        self.registers.stop()
+        self.emulator.stop()
 
     def run(self):
         self.reset()
@@ -164,13 +160,7 @@ def main(argv=None):
     parser.add_argument("--base-port", type=int, default=25000)
     parser.add_argument("--hand-written", action="store_true", help="use the hand-written play even if the role exists")
     args = parser.parse_args(argv)
-    with Workspace("registers") as workdir:
-        bench = RegistersBench(args, workdir)
-        try:
-            bench.run()
-        finally:
-            bench.registers.stop()
-            bench.emulator.stop()
+    run_in_workspace("registers", RegistersBench, args)
 
 
 if __name__ == "__main__":

@@ -33,11 +33,15 @@ import uuid
 from pathlib import Path
 
 import httpx
-import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+# The sandbox handles and the playbook command line are the integration tests' harness (one copy).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "integration"))
+
+import harness  # noqa: E402
+from harness import DEMO, LOCAL_INVENTORY, hermetic_environ, link_collection, playbook_command  # noqa: E402
+
+REPO_ROOT = harness.REPO_ROOT
 PYTHON = sys.executable
-DEMO = ("demo@example.com", "demo-password-1")
 BENCH_CALLBACK_DIR = Path(__file__).resolve().parent / "callback_plugins"
 
 # Same namespace as plugins/module_utils/_point_model.POINT_ID_NAMESPACE: the ids the collection derives.
@@ -106,109 +110,35 @@ def ratio(baseline, ours):
     return round(baseline / ours, 2)
 
 
-class Emulator(object):
-    """The cabinet emulator of one benchmark, in its own data dir."""
+class Emulator(harness.Cabinet):
+    """The cabinet emulator of one benchmark, in its own data dir (the default accounts; generous timeouts: a
+    benchmark lists and wipes thousands of points)."""
 
     def __init__(self, workdir):
-        self.data_dir = Path(workdir) / "cabinet"
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        started = subprocess.run([PYTHON, "-m", "sandbox", "cabinet", "start", "--data-dir", str(self.data_dir),
-                                  "--port", "0"], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
-        if started.returncode != 0:
-            raise RuntimeError("cabinet start failed: %s %s" % (started.stdout, started.stderr))
-        self.url = started.stdout.strip().splitlines()[-1].rstrip("/")
-        self._emu = httpx.Client(base_url=self.url, timeout=60.0)
-        self._api = httpx.Client(base_url=self.url, auth=DEMO, timeout=60.0,
-                                 limits=httpx.Limits(max_connections=16))
-
-    def cpu_seconds(self):
-        """CPU time the emulator process has used so far (user + system), from /proc."""
-        try:
-            pid = int((self.data_dir / "cabinet.pid").read_text().strip())
-            with open("/proc/%d/stat" % pid) as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            return (int(fields[11]) + int(fields[12])) / float(os.sysconf("SC_CLK_TCK"))
-        except (OSError, ValueError, IndexError):
-            return 0.0
+        data_dir = Path(workdir) / "cabinet"
+        super(Emulator, self).__init__(harness.start_cabinet(data_dir), data_dir, timeout=60.0)
+        self._api = self.api(DEMO[0], limits=httpx.Limits(max_connections=16))
 
     def counters(self, login=DEMO[0]):
-        data = self._emu.get("/api/_emu/counters").raise_for_status().json()
-        return data if login is None else data.get(login, {})
-
-    def reset_counters(self):
-        self._emu.delete("/api/_emu/counters").raise_for_status()
-
-    def knobs(self, **changes):
-        if changes:
-            self._emu.put("/api/_emu/knobs", json=changes).raise_for_status()
-        return self._emu.get("/api/_emu/knobs").raise_for_status().json()
+        return super(Emulator, self).counters(login)
 
     def wipe(self):
         """Forget every point, code, device and binding; knobs back to the config file."""
-        self._emu.post("/api/_emu/reset").raise_for_status()
-
-    def seed(self, bodies, threads=8):
-        """Create points directly through the API (set-up, not measured); ``bodies`` carry their ids."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        def create(body):
-            self._api.post("/api/v1/retail-points", json=body).raise_for_status()
-
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(create, bodies))
+        self.reset()
 
     def list_points(self):
         return self._api.get("/api/v1/retail-points").raise_for_status().json()
 
-    def stop(self):
-        self._emu.close()
-        self._api.close()
-        subprocess.run([PYTHON, "-m", "sandbox", "cabinet", "stop", "--data-dir", str(self.data_dir)],
-                       cwd=REPO_ROOT, capture_output=True, timeout=60)
 
-
-class Registers(object):
+class Registers(harness.Registers):
     """``count`` sandbox register hosts (one sshd each) pointed at ``emulator``."""
 
     def __init__(self, workdir, emulator, count, base_port=24000):
-        self.data_dir = Path(workdir) / "registers-data"
-        self.inventory = Path(workdir) / "registers-all.yml"
         began = time.monotonic()
-        started = subprocess.run([PYTHON, "-m", "sandbox", "registers", "start", "--data-dir", str(self.data_dir),
-                                  "--count", str(count), "--cabinet-url", emulator.url,
-                                  "--inventory", str(self.inventory), "--base-port", str(base_port)],
-                                 cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
-        if started.returncode != 0:
-            self.stop()  # the hosts that did start must not outlive the bench (their directory is deleted)
-            raise RuntimeError("registers start failed: %s %s" % (started.stdout, started.stderr))
+        data_dir, inventory = Path(workdir) / "registers-data", Path(workdir) / "registers-all.yml"
+        harness.start_registers(data_dir, count, emulator.url, inventory, base_port, timeout=600)
+        super(Registers, self).__init__(data_dir, inventory)
         self.start_seconds = round(time.monotonic() - began, 1)
-        with open(self.inventory) as handle:
-            self.hosts = yaml.safe_load(handle)["all"]["children"]["registers"]["hosts"]
-        self.names = sorted(self.hosts)
-
-    def inventory_for(self, count, path, host_vars=None):
-        """An inventory of the first ``count`` registers (``host_vars``: {name: {var: value}} added)."""
-        hosts = {}
-        for name in self.names[:count]:
-            hosts[name] = dict(self.hosts[name])
-            hosts[name].update((host_vars or {}).get(name, {}))
-        Path(path).write_text(yaml.safe_dump({"all": {"children": {"registers": {"hosts": hosts}}}},
-                                             allow_unicode=True, sort_keys=False))
-        return Path(path)
-
-    def forget_bindings(self):
-        """Registers as never activated: no state, no device credentials (set-up between runs)."""
-        for name in self.names:
-            home = self.data_dir / "registers" / name / "home"
-            for file_name in ("state.json", "credentials.json"):
-                try:
-                    (home / file_name).unlink()
-                except FileNotFoundError:
-                    pass
-
-    def stop(self):
-        subprocess.run([PYTHON, "-m", "sandbox", "registers", "stop", "--data-dir", str(self.data_dir)],
-                       cwd=REPO_ROOT, capture_output=True, timeout=120)
 
 
 ANSIBLE_CFG = """\
@@ -246,11 +176,7 @@ class Runner(object):
     def __init__(self, workdir, emulator, forks=10, pipelining=True):
         self.workdir = Path(workdir)
         self.emulator = emulator
-        namespace_dir = self.workdir / "collections" / "ansible_collections" / "modulkassa"
-        namespace_dir.mkdir(parents=True, exist_ok=True)
-        link = namespace_dir / "pos"
-        if not link.exists():
-            link.symlink_to(REPO_ROOT, target_is_directory=True)
+        link_collection(self.workdir / "collections")
         self.ssh_log = self.workdir / "ssh-execs.log"
         self.ssh_wrapper = self.workdir / "ssh-counting"
         self.ssh_wrapper.write_text(SSH_WRAPPER.format(log=self.ssh_log, ssh=shutil.which("ssh") or "/usr/bin/ssh"))
@@ -260,7 +186,7 @@ class Runner(object):
         self._runs = 0
 
     def env(self, control_path_dir):
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "MODULKASSA_"))}
+        env = hermetic_environ()
         # An installed collection has its bytecode cached after the first run; so does the working tree here.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         cfg = self.workdir / "ansible.cfg"
@@ -284,25 +210,9 @@ class Runner(object):
         self._runs += 1
         rundir = self.workdir / ("run-%03d%s" % (self._runs, "-" + label if label else ""))
         rundir.mkdir()
-        playbook_path = rundir / "playbook.yml"
-        playbook_path.write_text(playbook if isinstance(playbook, str) else
-                                 yaml.safe_dump(playbook, allow_unicode=True, sort_keys=False))
-        command = [str(Path(PYTHON).parent / "ansible-playbook"), str(playbook_path)]
-        if inventory is None:
-            inventory = rundir / "localhost.yml"
-            inventory.write_text(yaml.safe_dump({"all": {"hosts": {"localhost": {
-                "ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}}}}))
-        command += ["-i", str(inventory)]
-        if extra_vars is not None:
-            vars_path = rundir / "extra_vars.json"
-            vars_path.write_text(json.dumps(extra_vars))
-            command += ["-e", "@%s" % vars_path]
-        if check:
-            command.append("--check")
-        if diff:
-            command.append("--diff")
-        if limit:
-            command += ["--limit", limit]
+        command = playbook_command([str(Path(PYTHON).parent / "ansible-playbook")],
+                                   playbook, rundir, inventory if inventory is not None else LOCAL_INVENTORY, extra_vars,
+                                   check, diff, extra_args=["--limit", limit] if limit else ())
         control_path_dir = rundir / "cp"
         control_path_dir.mkdir()
         env = self.env(control_path_dir)
@@ -395,6 +305,26 @@ class Workspace(object):
             log("kept %s" % self.path)
         else:
             shutil.rmtree(self.path, ignore_errors=True)
+
+
+def median_run(runs):
+    """The run with the median wall time (all wall times kept in ``samples_wall_s``, the worst rc in ``rc``)."""
+    ordered = sorted(runs, key=lambda r: r["wall_s"])
+    chosen = dict(ordered[len(ordered) // 2])
+    chosen["samples_wall_s"] = [r["wall_s"] for r in runs]
+    chosen["rc"] = max(r["rc"] for r in runs)
+    return chosen
+
+
+def run_in_workspace(name, bench_class, args):
+    """``bench_class(args, workdir).run()`` in a fresh workspace; its ``stop()`` ends what it started, whatever
+    happened."""
+    with Workspace(name) as workdir:
+        bench = bench_class(args, workdir)
+        try:
+            bench.run()
+        finally:
+            bench.stop()
 
 
 def emit(record):

@@ -31,9 +31,9 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema impor
     REGISTERS_VIA_CHOICES,
     REGISTERS_VIA_VAR,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import plain
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._diff import object_diff
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import plain
 
 DEFAULT_VIA = REGISTERS_VIA_CHOICES[0]  # ssh
 REGISTER_VARS = (REGISTER_POINTS_VAR, REGISTER_SERIAL_VAR, REGISTERS_VIA_VAR)

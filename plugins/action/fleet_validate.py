@@ -18,6 +18,8 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import REGISTER_VARIABLES
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_inventory import TooLarge, Unrenderable, validate_inventory
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_validation import format_path
 from ansible_collections.modulkassa.pos.plugins.module_utils._saved_plan import (
     SavedPlanError,
     check_basis,
@@ -25,7 +27,6 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._saved_plan import 
     desired_digest,
     load_saved_plan,
 )
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import TooLarge, Unrenderable, format_path, validate_inventory
 
 # The failure message lists this many problems; the ``errors`` result has all of them.
 SHOWN_IN_MESSAGE = 20

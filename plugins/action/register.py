@@ -16,12 +16,9 @@ from ansible.errors import AnsibleConnectionFailure
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import with_cabinet_options
 from ansible_collections.modulkassa.pos.plugins.module_utils._binding_apply import AgentError, BindingApply
 from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner import (
-    BindingPlan, looks_like_id, points_of_register, resolve_references, serial_mismatch)
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
+    BindingPlan, points_of_register, read_declared_points, serial_mismatch)
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import register_health
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import AmbiguousName, PointIndex
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.module_utils._saved_plan import (
     guard_register, load_saved_plan, plan_header, register_entry, register_refusal)
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
@@ -68,7 +65,7 @@ class ActionModule(CabinetActionBase):
         mismatch = serial_mismatch(prepared["serial"], status["serial"])  # before any read of the cabinet or write
         if mismatch:
             return {"failed": True, "msg": mismatch, "serial": status["serial"]}
-        seen, resolved, warnings = self._read_points(client, prepared["references"], args["state"])
+        seen, resolved, warnings = read_declared_points(client, prepared["references"], args["state"], self.check_mode)
         plan = BindingPlan.make(status["serial"], status["bindings"], resolved, args["state"], args["exclusive"],
                                 check_mode=self.check_mode, warnings=warnings)
         moved = guard_register(prepared["saved"], plan, args["cabinet_login"]) if prepared["saved"] else None
@@ -83,31 +80,6 @@ class ActionModule(CabinetActionBase):
         if args["record_plan"]:  # for modulkassa-plan's saved plan and applied record: no secret
             result["plan"] = dict(plan_header(args["cabinet_login"]), register=register_entry(plan))
         return result
-
-    def _read_points(self, client, references, state):
-        """``({id: point read}, [(reference, point or None)], warnings)``: by id, one GET each, or one list."""
-        if references and all(looks_like_id(ref) for ref in references):
-            points = []
-            for ref in references:
-                try:
-                    points.append(client.get_point(ref))
-                except CabinetNotFound:
-                    pass
-        else:
-            points = client.list_points() if references else []
-        try:
-            index = PointIndex(points)
-            resolved = resolve_references(references, index)
-        except AmbiguousName as exc:
-            raise PlanError(str(exc))
-        warnings = []
-        for reference, point in resolved:
-            if point is None and state == "bound" and not self.check_mode:
-                raise PlanError("retail point %r does not exist in the cabinet; converge the points first" % reference)
-            if point is None and state == "bound":
-                warnings.append("retail point %r does not exist in the cabinet; assuming an earlier task of this "
-                                "check run would create it" % reference)
-        return dict((p["id"], p) for p in index.points), resolved, warnings  # unbound: absent is bound nowhere
 
     def _apply(self, plan, client, agent, wait_timeout, task_vars, seen):
         def describe(elapsed):

@@ -17,7 +17,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes i
     unwritable_reason,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import point_attributes, with_cabinet_options
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError, activation_of, public_point
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_plan import PointPlan
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError, normalize_specs

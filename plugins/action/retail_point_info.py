@@ -7,12 +7,12 @@
 from __future__ import annotations
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._argspec import with_cabinet_options
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     PointInputError,
     activation_of,
     canonical_actual,
-    is_point_id,
     public_point,
 )
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import CabinetActionBase
@@ -45,7 +45,7 @@ class ActionModule(CabinetActionBase):
     def execute(self, args, prepared, client, task_vars):
         if args["id"]:
             try:
-                candidates = [client.get_point(args["id"].strip().lower())]
+                candidates = [client.get_point(point_id_key(args["id"]))]
             except CabinetNotFound:
                 candidates = []
         else:

@@ -159,7 +159,9 @@ import tempfile
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import DriftCollector, SecretMasker, render_markdown
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_collector import DriftCollector
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_markdown import render_markdown
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_masker import SecretMasker
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._plan_file import PlanCollector, label_origins
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._task_result import unpack_task_result
 

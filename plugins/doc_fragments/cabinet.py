@@ -7,8 +7,14 @@ from __future__ import annotations
 
 
 class ModuleDocFragment(object):
-    # Connection options shared by every plugin that talks to the cabinet.
+    # Connection options shared by every plugin that talks to the cabinet; these plugins are the members of the
+    # modulkassa.pos.cabinet action group (module_defaults: group/modulkassa.pos.cabinet).
     DOCUMENTATION = r"""
+attributes:
+  action_group:
+    description: Action is part of action_group(s), for convenient setting of module_defaults.
+    support: N/A
+    membership: [modulkassa.pos.cabinet]
 options:
   cabinet_url:
     description:

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, modulkassa.pos developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Filters that turn retail point names into ids (docs: point_index.yml, point_ids.yml).
+"""Filters that turn retail point names into ids (docs: point_index.yml, point_ids.yml, point_id_refs.yml).
 
 The registers role lists the cabinet once per play, indexes it with ``point_index`` once, and each register host
 maps its references with ``point_ids``: modulkassa.pos.register then reads only its own points (one GET per id)
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import PointIndex
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_actual, is_point_id
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_actual
 
 
 def point_index(points):
@@ -53,7 +54,15 @@ def point_ids(references, index):
     return resolved
 
 
+def point_id_refs(references):
+    """The references that are point ids (``is_point_id``), in the form the cabinet answers them (``point_id_key``);
+    names are left out."""
+    if not isinstance(references, (list, tuple)):
+        raise AnsibleFilterError("point_id_refs expects a list of point names or ids, got %s" % type(references).__name__)
+    return [point_id_key(reference) for reference in references if is_point_id(reference)]
+
+
 class FilterModule(object):
 
     def filters(self):
-        return {"point_index": point_index, "point_ids": point_ids}
+        return {"point_index": point_index, "point_ids": point_ids, "point_id_refs": point_id_refs}

@@ -146,7 +146,8 @@ from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient, CabinetError
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CLIENT_OPTIONS, client_from_options
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import reference_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
     KKT_FIELD,
@@ -159,6 +160,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
     statuses_of,
     worst,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import MANAGED_FIELDS
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, canonical_actual
 
 REGISTERS_GROUP = "modulkassa_registers"
@@ -167,8 +169,7 @@ STATE_GROUPS = {"active": "modulkassa_points_active", "pending": "modulkassa_poi
                 "inactive": "modulkassa_points_inactive"}
 MANAGED_GROUP = "modulkassa_points_managed"
 UNMANAGED_GROUP = "modulkassa_points_unmanaged"
-POINT_KEYS = ("id", "name", "address", "phone", "inn", "kpp", "tax_mode", "vat_tag", "fiscal_service_enabled",
-              KKT_FIELD, REGISTRATION_FIELD)
+POINT_KEYS = ("id",) + MANAGED_FIELDS + (KKT_FIELD, REGISTRATION_FIELD)
 
 _NOT_GROUP_CHARS = re.compile(r"\W+")
 _GLOB_MAGIC = re.compile(r"[*?[]")
@@ -276,13 +277,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         return records
 
     def _fetch(self):
-        password = self.get_option("cabinet_password")
-        password = to_text(password) if password is not None else None
+        options = dict((name, self.get_option(name)) for name in CLIENT_OPTIONS)
+        if options["cabinet_password"] is not None:
+            options["cabinet_password"] = to_text(options["cabinet_password"])  # a vaulted value decrypts here
         try:
-            with CabinetClient(self.get_option("cabinet_url"), self.get_option("cabinet_login"), password,
-                               validate_certs=self.get_option("validate_certs"), ca_path=self.get_option("ca_path"),
-                               timeout=float(self.get_option("timeout")), retries=self.get_option("retries"),
-                               warn=self.display.warning) as client:
+            with client_from_options(options, warn=self.display.warning) as client:
                 points = client.list_points()
         except CabinetError as exc:
             # Already redacted by the client; "from None": the chained httpx error could echo request details.

@@ -17,7 +17,7 @@ import os
 import secrets
 import tempfile
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetConflict, CabinetError
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetConflict, CabinetError
 
 CODE_DIGITS = 8
 ISSUE_ATTEMPTS = 5

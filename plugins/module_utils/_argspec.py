@@ -5,7 +5,8 @@
 """Argument specs shared by the collection's plugins.
 
 The connection options are documented once in the ``modulkassa.pos.cabinet`` doc fragment and the point
-attributes in ``modulkassa.pos.point_attributes``; a unit test keeps these specs and the docs equal.
+attributes in ``modulkassa.pos.cabinet.point_attributes``; the point attributes' specs come from the field table
+(``_point_fields.FIELDS``), and a unit test keeps these specs and the docs equal.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import copy
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import TAX_MODES, VAT_NAMES, VAT_TAGS
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import ATTRIBUTE_OPTIONS, FIELDS_BY_NAME
 
 # AWX and CI inject credentials as environment variables, hence the env fallbacks.
 CABINET_ARGSPEC = {
@@ -27,17 +28,7 @@ CABINET_ARGSPEC = {
     "retries": {"type": "int", "default": 3},
 }
 
-POINT_ATTRIBUTES_ARGSPEC = {
-    "address": {"type": "str"},
-    "phone": {"type": "str"},
-    "inn": {"type": "str"},
-    "kpp": {"type": "str"},
-    "tax_mode": {"type": "str", "choices": list(TAX_MODES)},
-    # Every rate of the tax table is a choice, also one not yet supported: the model then refuses it with the reason.
-    "vat": {"type": "str", "choices": list(VAT_NAMES)},
-    "vat_tag": {"type": "int", "choices": list(VAT_TAGS)},
-    "fiscal_service_enabled": {"type": "bool"},
-}
+POINT_ATTRIBUTES_ARGSPEC = dict((name, FIELDS_BY_NAME[name].argspec) for name in ATTRIBUTE_OPTIONS)
 
 
 def with_cabinet_options(spec):

@@ -11,17 +11,14 @@ point); the register's own list is what ``exclusive`` and ``unbound`` act on.
 
 from __future__ import annotations
 
-import re
-
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._fingerprint import register_fingerprint
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import AmbiguousName, PointIndex
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 
 BIND, REBIND, UNBIND = "bind", "rebind", "unbind"
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def looks_like_id(reference):
-    return bool(_UUID_RE.match(reference.strip()))
 
 
 def serial_mismatch(declared, reported):
@@ -52,6 +49,34 @@ def holder_of(point):
     """Serial of the register the cabinet says holds the point, or None."""
     activation = activation_of(point)
     return activation["register_serial"] if activation["active"] else None
+
+
+def read_declared_points(client, references, state, check_mode):
+    """The register's declared points as the cabinet has them: ``({id: point read}, [(reference, point or None)],
+    warnings)``. By id, one GET each; if any reference is a name, one list. A name two points share, or (outside
+    check mode) a point to bind that does not exist, is a ``PlanError``; in check mode the latter is a warning."""
+    if references and all(is_point_id(ref) for ref in references):
+        points = []
+        for ref in references:
+            try:
+                points.append(client.get_point(ref))
+            except CabinetNotFound:
+                pass
+    else:
+        points = client.list_points() if references else []
+    try:
+        index = PointIndex(points)
+        resolved = resolve_references(references, index)
+    except AmbiguousName as exc:
+        raise PlanError(str(exc))
+    warnings = []
+    for reference, point in resolved:
+        if point is None and state == "bound" and not check_mode:
+            raise PlanError("retail point %r does not exist in the cabinet; converge the points first" % reference)
+        if point is None and state == "bound":
+            warnings.append("retail point %r does not exist in the cabinet; assuming an earlier task of this "
+                            "check run would create it" % reference)
+    return dict((p["id"], p) for p in index.points), resolved, warnings  # unbound: absent is bound nowhere
 
 
 def resolve_references(references, index):

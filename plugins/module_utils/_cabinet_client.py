@@ -7,14 +7,15 @@
 Contract: ``docs/architecture.md``, section "Cabinet client" (decisions D3, D4 and D8).
 
 * One ``httpx.Client`` per ``CabinetClient``; it may be shared by the threads of one task invocation.
-* Only requests that are safe to repeat are retried (GET, HEAD, PUT, DELETE, and a POST whose JSON body
-  carries a client-chosen ``id``), on HTTP 429/500/502/503/504 and on transport errors, with jittered
+* Only requests that are safe to repeat are retried (GET, PUT, DELETE by their method; the create of a point says so
+  itself, its body carrying a client-chosen ``id``), on HTTP 429/500/502/503/504 and on transport errors, with jittered
   exponential backoff; ``Retry-After`` is honoured (capped); every retry is reported through ``warn``. A 429
   or 503 with ``Retry-After`` also pauses the client's other threads: no new attempt until it has passed.
 * A ``write_guard`` (a callable returning None or the reason to stop) is asked before every write attempt, retries
   included: once it gives a reason, no new write is sent (``WritesStopped``), except a ``cleanup`` write that takes
   back what the run itself left half done (an unredeemed activation code). The action plugins pass a guard that
   stops when the controller process (``ansible-playbook``) is gone (``plugin_utils/_controller.py``).
+* Answers are read by ``_cabinet_answers.py`` (the error an answer is, the JSON it carries, D22).
 * No message built here (errors, warnings) ever contains the password, the Authorization header, a value
   registered with ``add_secret`` or a request body. ``posLinkToken`` values (activation codes) that pass
   through the client are registered as secrets automatically.
@@ -29,27 +30,37 @@ import json
 import math
 import os
 import random as _random_module
-import re
 import ssl
 import threading
 import time
-import traceback
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from ansible.module_utils.basic import missing_required_lib
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_answers import (
+    error_details,
+    parsed,
+    point_problem,
+    reason,
+    status_error,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
+    CabinetArgumentError,
+    CabinetError,
+    CabinetProtocolError,
+    CabinetUnavailable,
+    WritesStopped,
+)
+from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import json_type
+from ansible_collections.modulkassa.pos.plugins.module_utils._redaction import Redactor
 from ansible_collections.modulkassa.pos.plugins.module_utils._version import USER_AGENT
 
 try:
     import httpx
     HAS_HTTPX = True
-    HTTPX_IMPORT_ERROR = None
 except ImportError:
     HAS_HTTPX = False
-    HTTPX_IMPORT_ERROR = traceback.format_exc()
 
-
-REDACTED = "********"
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 3
@@ -66,18 +77,8 @@ MAX_KEEPALIVE_CONNECTIONS = 16
 RETRY_STATUSES = frozenset((429, 500, 502, 503, 504))
 # Statuses whose Retry-After pauses every thread of the client (a rate limit, an overloaded server).
 PAUSE_STATUSES = frozenset((429, 503))
-RETRY_SAFE_METHODS = frozenset(("GET", "HEAD", "PUT", "DELETE"))
+RETRY_SAFE_METHODS = frozenset(("GET", "PUT", "DELETE"))
 WRITE_METHODS = frozenset(("POST", "PUT", "PATCH", "DELETE"))
-
-# Keys whose string values are secrets wherever they appear in a request or an answer (D8).
-SECRET_KEYS = frozenset(("posLinkToken", "password"))
-
-EXCERPT_LIMIT = 200
-_EXCERPT_SCAN_LIMIT = 10000
-
-_USERINFO_RE = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/?#\s]*@")
-_AUTHORIZATION_RE = re.compile(r"(?i)\b((?:proxy-)?authorization\s*[:=]\s*)\S+(?:[ \t]+[A-Za-z0-9+/=._~-]+)?")
-_WHITESPACE_RE = re.compile(r"\s+")
 
 _POINTS_PATH = "/api/v1/retail-points"
 _POINT_PATH = "/api/v1/retail-point/"
@@ -120,75 +121,6 @@ def warm_default_ssl_context():
         pass  # the client will raise the error where a task can report it
 
 
-# What a hostile or broken server could use, through an excerpt of its answer, to rewrite the user's terminal or
-# a CI log: C0/C1 controls (ESC sequences, CR, NUL), zero-width and bidi-override characters. \t and \n stay.
-_UNPRINTABLE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _printable(text):
-    return _UNPRINTABLE_RE.sub(lambda match: "\\u%04x" % ord(match.group()), text)
-
-
-class CabinetError(Exception):
-    """Any failure of a cabinet call. ``str(err)`` is redacted, printable and safe to show to the user."""
-
-    def __init__(self, message, status=None, code=None, method=None, path=None):
-        message = _printable(str(message))
-        super(CabinetError, self).__init__(message)
-        self.message = message
-        self.status = status
-        self.code = code
-        self.method = method
-        self.path = path
-
-    def __str__(self):
-        return self.message
-
-
-class CabinetArgumentError(CabinetError, ValueError):
-    """The client was given an unusable argument (``cabinet_url``, ``ca_path``, ``timeout``, an id...)."""
-
-
-class CabinetAuthError(CabinetError):
-    """HTTP 401 or 403: wrong credentials or no access."""
-
-
-class CabinetNotFound(CabinetError):
-    """HTTP 404."""
-
-
-class CabinetConflict(CabinetError):
-    """HTTP 409 (for example ``retail-point-already-exists``, ``retail-point-delete-forbidden``)."""
-
-
-class CabinetValidationError(CabinetError):
-    """HTTP 400 or 422; ``code`` is the server's machine code, ``errors`` its field list."""
-
-    def __init__(self, message, status=None, code=None, method=None, path=None, errors=None):
-        super(CabinetValidationError, self).__init__(message, status=status, code=code, method=method, path=path)
-        self.errors = errors if errors is not None else []
-
-
-class CabinetUnavailable(CabinetError):
-    """Transport errors, timeouts, HTTP 429/5xx (after the retries allowed for the request)."""
-
-    def __init__(self, message, status=None, code=None, method=None, path=None, attempts=None):
-        super(CabinetUnavailable, self).__init__(message, status=status, code=code, method=method, path=path)
-        self.attempts = attempts
-
-
-class WritesStopped(CabinetError):
-    """A write refused before it was sent: the client's write guard says the run must stop (the controller is gone)."""
-
-
-class CabinetProtocolError(CabinetError):
-    """An answer that is not the JSON expected: HTML, truncated JSON, wrong type, a 2xx error body."""
-
-
-def _is_number(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _has_client_id(body):
     if not isinstance(body, dict):
         return False
@@ -200,16 +132,6 @@ def _has_client_id(body):
 
 def _plural(count, word):
     return "%d %s%s" % (count, word, "" if count == 1 else "s")
-
-
-def _reason(response):
-    phrase = getattr(response, "reason_phrase", "") or httpx.codes.get_reason_phrase(response.status_code)
-    return phrase
-
-
-def _looks_like_error_body(data):
-    status = data.get("status")
-    return _is_number(status) and status >= 400 and "error" in data and "message" in data
 
 
 def _cert_verification_failure(exc):
@@ -261,11 +183,7 @@ class CabinetClient(object):
                  retries=DEFAULT_RETRIES, warn=None, transport=None, backoff_max=DEFAULT_BACKOFF_MAX,
                  retry_after_max=DEFAULT_RETRY_AFTER_MAX, sleep=time.sleep, random=_random_module.random,
                  write_guard=None):
-        self._secrets_lock = threading.Lock()
-        self._secrets = frozenset()
-        self._redaction_order = ()
-        self._stats_lock = threading.Lock()
-        self._stats = {"requests": 0, "retries": 0, "by_method": {}}
+        self._redactor = Redactor()
         # A Retry-After from the cabinet pauses every thread of this client, not only the one that got it.
         self._pause_lock = threading.Lock()
         self._resume_at = 0.0
@@ -342,7 +260,7 @@ class CabinetClient(object):
 
     @staticmethod
     def _check_number(name, value, minimum, exclusive=False):
-        if not _is_number(value) or not math.isfinite(value) or value < minimum or (exclusive and value == minimum):
+        if json_type(value) not in ("integer", "number") or not math.isfinite(value) or value < minimum or (exclusive and value == minimum):
             raise CabinetArgumentError("%s must be a number %s %s, got %r" % (name, ">" if exclusive else ">=", minimum, value))
         return float(value)
 
@@ -370,74 +288,13 @@ class CabinetClient(object):
 
     def add_secret(self, value):
         """Redact ``value`` (and its URL- and JSON-escaped forms) from every message from now on."""
-        if value is None:
-            return
-        value = str(value)
-        if not value:
-            return
-        variants = {value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]}
-        try:
-            variants.add(quote(value, safe=""))
-        except UnicodeError:  # a lone surrogate cannot be URL-encoded; the other forms still apply
-            pass
-        variants.discard("")
-        with self._secrets_lock:
-            if variants <= self._secrets:
-                return
-            secrets = self._secrets | variants
-            self._secrets = secrets
-            # Longest first, so that a secret containing another is replaced whole.
-            self._redaction_order = tuple(sorted(secrets, key=lambda item: (-len(item), item)))
+        self._redactor.add(value)
 
     def redact(self, text):
         """``text`` without any known secret, Authorization header value or URL userinfo."""
-        if text is None:
-            return text
-        text = _USERINFO_RE.sub(r"\1", str(text))
-        text = _AUTHORIZATION_RE.sub(r"\1" + REDACTED, text)
-        # Secrets last: the patterns above only remove text or insert the marker, never form a secret.
-        for secret in self._redaction_order:
-            if secret in text:
-                text = text.replace(secret, REDACTED)
-        return text
+        return self._redactor.redact(text)
 
-    def _register_secrets_in(self, data, depth=0):
-        if depth > 6:
-            return
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if key in SECRET_KEYS and isinstance(value, str):
-                    self.add_secret(value)
-                elif isinstance(value, (dict, list)):
-                    self._register_secrets_in(value, depth + 1)
-        elif isinstance(data, list):
-            for item in data:
-                if isinstance(item, (dict, list)):
-                    self._register_secrets_in(item, depth + 1)
-
-    def _excerpt(self, text):
-        text = _WHITESPACE_RE.sub(" ", self.redact(text[:_EXCERPT_SCAN_LIMIT])).strip()
-        if len(text) > EXCERPT_LIMIT:
-            text = text[:EXCERPT_LIMIT] + "..."
-        return text
-
-    # -- stats, lifetime --------------------------------------------------------------------------------
-
-    @property
-    def stats(self):
-        """``{"requests": attempts sent, "retries": n, "by_method": {"GET": n, ...}}`` (a copy)."""
-        with self._stats_lock:
-            return {"requests": self._stats["requests"], "retries": self._stats["retries"],
-                    "by_method": dict(self._stats["by_method"])}
-
-    def _count_attempt(self, method):
-        with self._stats_lock:
-            self._stats["requests"] += 1
-            self._stats["by_method"][method] = self._stats["by_method"].get(method, 0) + 1
-
-    def _count_retry(self):
-        with self._stats_lock:
-            self._stats["retries"] += 1
+    # -- lifetime ---------------------------------------------------------------------------------------
 
     @property
     def base_url(self):
@@ -455,10 +312,6 @@ class CabinetClient(object):
         self.close()
 
     # -- requests ---------------------------------------------------------------------------------------
-
-    def request(self, method, path, json=None, retry_safe=None):  # pylint: disable=redefined-outer-name
-        """Send one API request (with the retries it allows); returns the parsed JSON answer or None."""
-        return self._call(method, path, body=json, retry_safe=retry_safe)
 
     def _check_write_guard(self, method, path, cleanup):
         """Refuse a new write once the guard gives a reason to stop (asked before every attempt, retries included)."""
@@ -478,7 +331,6 @@ class CabinetClient(object):
     def _retry(self, method, path, attempt, cause, retry_after_header=None):
         retry_after = parse_retry_after(retry_after_header)
         delay = self._backoff(attempt, retry_after)
-        self._count_retry()
         if self._warn is not None:
             note = " (Retry-After: %s)" % retry_after_header.strip() if retry_after is not None else ""
             self._warn(self.redact("cabinet: %s %s got %s; retry %d of %d in %.1f s%s"
@@ -507,21 +359,19 @@ class CabinetClient(object):
         if delay > 0:
             self._sleep(delay)
 
-    def _call(self, method, path, body=None, retry_safe=None, expect=None, parse=True, cleanup=False):
-        method = str(method).upper()
-        if not isinstance(path, str) or not path.startswith("/"):
-            raise CabinetArgumentError("the request path must start with '/', got %r" % (path,))
+    def _call(self, method, path, body=None, expect=None, retry_safe=None, cleanup=False):
+        """One request with the retries it allows; the answer as JSON of type ``expect`` (None: no answer wanted).
+
+        ``retry_safe``: None lets the method decide (GET, PUT, DELETE are safe to repeat); a POST is retried only when
+        the caller says it is safe (a create carrying its client-chosen id)."""
         if self._client is None:
             raise CabinetError("%s %s: the cabinet client is closed" % (method, path), method=method, path=path)
-        explicit = retry_safe
-        if explicit is None:
-            retry_safe = method in RETRY_SAFE_METHODS or (method == "POST" and _has_client_id(body))
-        else:
-            retry_safe = bool(explicit)
+        if retry_safe is None:
+            retry_safe = method in RETRY_SAFE_METHODS
         headers = {}
         content = None
         if body is not None:
-            self._register_secrets_in(body)
+            self._redactor.learn(body)
             try:
                 content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
             except (TypeError, ValueError) as exc:
@@ -536,7 +386,6 @@ class CabinetClient(object):
             attempt += 1
             self._hold_back()
             self._check_write_guard(method, path, cleanup)
-            self._count_attempt(method)
             try:
                 response = self._client.request(method, url, content=content, headers=headers)
             except httpx.TransportError as exc:
@@ -548,7 +397,7 @@ class CabinetClient(object):
                 if cert_error is not None:
                     cause += "; set ca_path to the cabinet's CA bundle (or validate_certs: false for a test cabinet)"
                 never_sent = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol))
-                raise self._unavailable(method, path, attempt, cause, retry_safe, explicit, maybe_applied=not never_sent) from None
+                raise self._unavailable(method, path, attempt, cause, retry_safe, maybe_applied=not never_sent) from None
             except httpx.HTTPError as exc:  # DecodingError and friends: an answer came but could not be read
                 raise CabinetProtocolError(self.redact("%s %s: could not read the answer: %s"
                                                        % (method, path, self._describe_transport_error(exc))),
@@ -557,20 +406,20 @@ class CabinetClient(object):
             status = response.status_code
             if status in RETRY_STATUSES:
                 self._pause_all(status, response.headers.get("Retry-After"))
-                cause = "HTTP %d %s" % (status, _reason(response))
+                cause = "HTTP %d %s" % (status, reason(response))
                 if attempt < max_attempts:
                     self._retry(method, path, attempt, cause, response.headers.get("Retry-After"))
                     continue
-                code = self._error_details(response)[0]
+                code = error_details(self._redactor, response)[0]
                 if code:
                     cause += " (%s)" % code
-                raise self._unavailable(method, path, attempt, cause, retry_safe, explicit, status=status, code=code,
+                raise self._unavailable(method, path, attempt, cause, retry_safe, status=status, code=code,
                                         maybe_applied=status in (500, 502, 504))
             if status >= 300 or status < 200:
-                self._raise_for_status(method, path, response)
-            if not parse:
+                raise status_error(self._redactor, method, path, response)
+            if expect is None:
                 return None
-            return self._parse(method, path, response, expect)
+            return parsed(self._redactor, method, path, response, expect)
 
     def _describe_transport_error(self, exc):
         text = str(exc).strip().rstrip(".")
@@ -580,122 +429,13 @@ class CabinetClient(object):
             cause += " (timeout %g s)" % self._timeout
         return cause
 
-    def _unavailable(self, method, path, attempts, cause, retry_safe, explicit, status=None, code=None, maybe_applied=False):
+    def _unavailable(self, method, path, attempts, cause, retry_safe, status=None, code=None, maybe_applied=False):
         message = "%s %s failed after %s: %s" % (method, path, _plural(attempts, "attempt"), cause)
         if not retry_safe and self._retries:
-            if explicit is None:  # the caller said nothing: the method (and body) decided
-                message += "; not retried: a %s is not safe to repeat" % (
-                    "POST without a client-chosen id" if method == "POST" else method + " request")
-            else:
-                message += "; not retried: the request was marked not safe to repeat"
+            message += "; not retried: a %s request is not safe to repeat" % method
             if maybe_applied:
                 message += " (it may have been applied: check the cabinet)"
         return CabinetUnavailable(self.redact(message), status=status, code=code, method=method, path=path, attempts=attempts)
-
-    def _error_details(self, response):
-        """(code, errors, excerpt) from an error answer; the Spring-style body when there is one."""
-        try:
-            data = json.loads(response.content) if response.content else None
-        except ValueError:
-            data = None
-        if isinstance(data, dict):
-            code = data.get("message")
-            if code is None and data.get("error") is not None:
-                code = data.get("error")
-            code = self.redact(_WHITESPACE_RE.sub(" ", str(code)).strip())[:EXCERPT_LIMIT] if code is not None else None
-            errors = data.get("errors")
-            errors = self._redact_data(errors) if isinstance(errors, list) else []
-            return code or None, errors, None
-        if not response.content:
-            return None, [], None
-        return None, [], self._excerpt(response.text)
-
-    def _redact_data(self, data):
-        if isinstance(data, str):
-            return self.redact(data)
-        if isinstance(data, list):
-            return [self._redact_data(item) for item in data]
-        if isinstance(data, dict):
-            return dict((key, self._redact_data(value)) for key, value in data.items())
-        return data
-
-    def _raise_for_status(self, method, path, response):
-        status = response.status_code
-        code, errors, excerpt = self._error_details(response)
-        if code:
-            detail = "%d %s" % (status, code)
-        else:
-            detail = "HTTP %d %s" % (status, _reason(response))
-        fields = []
-        for item in errors:
-            if isinstance(item, dict) and item.get("field") is not None:
-                field = str(item["field"])
-                if item.get("code") is not None and item.get("code") != code:
-                    field += " (%s)" % item["code"]
-                fields.append(field)
-        if fields:
-            detail += ": " + ", ".join(fields)
-        if excerpt:
-            detail += "; answer: " + excerpt
-
-        kwargs = dict(status=status, code=code, method=method, path=path)
-        if status in (400, 422):
-            cls, what = CabinetValidationError, "the cabinet rejected the request"
-            kwargs["errors"] = errors
-        elif status == 401:
-            cls, what = CabinetAuthError, "the cabinet refused the credentials; check cabinet_login and cabinet_password"
-        elif status == 403:
-            cls, what = CabinetAuthError, "access denied for this account"
-        elif status == 404:
-            cls, what = CabinetNotFound, "not found"
-        elif status == 409:
-            cls, what = CabinetConflict, "conflict"
-        elif 300 <= status < 400:
-            location = response.headers.get("Location")
-            cls, what = CabinetError, "unexpected redirect%s; check cabinet_url" % (" to %s" % location if location else "")
-        elif status >= 500:
-            cls, what = CabinetUnavailable, "cabinet server error"
-            kwargs["attempts"] = 1
-        else:
-            cls, what = CabinetError, "the cabinet refused the request"
-        raise cls(self.redact("%s %s: %s (%s)" % (method, path, what, detail)), **kwargs)
-
-    def _parse(self, method, path, response, expect):
-        status = response.status_code
-        content = response.content
-        if method == "HEAD" or status == 204 or not content.strip():
-            if expect is not None:
-                raise CabinetProtocolError(
-                    "%s %s: expected a JSON %s, got an empty answer (HTTP %d)" % (method, path, _type_name(expect), status),
-                    status=status, method=method, path=path)
-            return None
-        content_type = response.headers.get("Content-Type", "")
-        try:
-            data = json.loads(content)
-        except ValueError as exc:
-            text = response.text
-            if "html" in content_type.lower() or text.lstrip()[:1] == "<":
-                what = "an HTML page"
-            elif "json" in content_type.lower():
-                what = "invalid or truncated JSON (%s)" % getattr(exc, "msg", exc.__class__.__name__)
-            else:
-                what = "a body that is not JSON"
-            raise CabinetProtocolError(
-                self.redact("%s %s: expected a JSON answer, got %s (HTTP %d%s): %s"
-                            % (method, path, what, status, ", " + content_type if content_type else "", self._excerpt(text))),
-                status=status, method=method, path=path) from None
-        self._register_secrets_in(data)
-        if isinstance(data, dict) and _looks_like_error_body(data):
-            code = self.redact(str(data.get("message")))[:EXCERPT_LIMIT]
-            raise CabinetProtocolError(
-                self.redact("%s %s: the cabinet answered HTTP %d with an error body (%s %s)"
-                            % (method, path, status, data.get("status"), code)),
-                status=status, code=code, method=method, path=path)
-        if expect is not None and not isinstance(data, expect):
-            raise CabinetProtocolError(
-                "%s %s: expected a JSON %s, got a JSON %s (HTTP %d)" % (method, path, _type_name(expect), _json_type_name(data), status),
-                status=status, method=method, path=path)
-        return data
 
     # -- retail points ----------------------------------------------------------------------------------
 
@@ -708,7 +448,7 @@ class CabinetClient(object):
     @staticmethod
     def _checked_point(method, path, item, where="the answer"):
         """``item`` if it is shaped like a retail point; a wrong shape must fail, never be planned against."""
-        problem = _point_problem(item)
+        problem = point_problem(item)
         if problem:
             raise CabinetProtocolError("%s %s: %s is not a retail point (%s)" % (method, path, where, problem),
                                        method=method, path=path)
@@ -744,37 +484,23 @@ class CabinetClient(object):
 
     def delete_point(self, point_id):
         """Delete a point (204 or 200); CabinetNotFound if absent, CabinetConflict if the cabinet forbids it."""
-        self._call("DELETE", self._point_path(point_id), parse=False)
+        self._call("DELETE", self._point_path(point_id))
 
 
-def _point_problem(item):
-    """Why ``item`` is not a retail point as the cabinet returns them (an object with a string id and name), or None."""
-    if not isinstance(item, dict):
-        return "a JSON %s, not an object" % _json_type_name(item)
-    point_id = item.get("id")
-    if not isinstance(point_id, str) or not point_id.strip():
-        return "its id is %s, not a non-empty string" % ("missing" if point_id is None else "a JSON " + _json_type_name(point_id))
-    if not isinstance(item.get("name"), str):
-        return "its name is %s, not a string" % ("missing" if item.get("name") is None else "a JSON " + _json_type_name(item["name"]))
-    for key in ("settings", "kkmInfo"):
-        if item.get(key) is not None and not isinstance(item[key], dict):
-            return "its %s is a JSON %s, not an object" % (key, _json_type_name(item[key]))
-    return None
+# The task options (the modulkassa.pos.cabinet doc fragment) a client is built from, by their option names.
+CLIENT_OPTIONS = ("cabinet_url", "cabinet_login", "cabinet_password", "validate_certs", "ca_path", "timeout", "retries")
 
 
-def _type_name(expected):
-    return "array" if expected is list else "object" if expected is dict else expected.__name__
+def client_from_options(options, warn=None, write_guard=None):
+    """The client of a task, an inventory source or an event source: ``options`` maps ``CLIENT_OPTIONS`` to values.
 
+    The one place options become a client: every plugin gets the same checks (URL, CA path, numbers) and the same
+    defaults for an option it leaves unset (None)."""
+    def given(name, default):
+        value = options.get(name)
+        return default if value is None else value
 
-def _json_type_name(data):
-    if isinstance(data, dict):
-        return "object"
-    if isinstance(data, list):
-        return "array"
-    if isinstance(data, str):
-        return "string"
-    if isinstance(data, bool):
-        return "boolean"
-    if data is None:
-        return "null"
-    return "number"
+    return CabinetClient(options.get("cabinet_url"), options.get("cabinet_login"), options.get("cabinet_password"),
+                         validate_certs=given("validate_certs", True), ca_path=options.get("ca_path"),
+                         timeout=given("timeout", DEFAULT_TIMEOUT), retries=given("retries", DEFAULT_RETRIES),
+                         warn=warn, write_guard=write_guard)

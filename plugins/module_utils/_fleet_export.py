@@ -32,6 +32,13 @@ import hashlib
 import json
 import re
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import point_id_key
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import (
+    ATTRIBUTE_OPTIONS,
+    FIELDS_BY_NAME,
+    VAT_TAG_FIELD,
+    inn_is_valid,
+)
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     API_PATHS,
     MANAGED_FIELDS,
@@ -41,7 +48,6 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     activation_of,
     canonical_actual,
     canonical_desired,
-    inn_is_valid,
     name_matches,
     point_id_for,
     point_name_key,
@@ -50,7 +56,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import AB
 
 # The keys of an exported point, in the order they are written (docs/fleet.md's order). ``vat`` stands for the
 # managed ``vat_tag`` (the number): the fleet data names the rate.
-ENTRY_KEYS = ("name", "id", "address", "phone", "inn", "kpp", "tax_mode", VAT_NAME_FIELD, "fiscal_service_enabled")
+ENTRY_KEYS = ("name", "id") + tuple(name for name in ATTRIBUTE_OPTIONS if name != VAT_TAG_FIELD)
 
 # What the cabinet's point object holds beside the managed attributes and is read here: the id, the activation
 # (kktStatus, kkmInfo, posLinkToken: only whether a code is pending), the registration, the structured address.
@@ -108,14 +114,6 @@ def register_host_name(serial):
     return "%s-%s" % (stem, hashlib.sha256(serial.encode("utf-8")).hexdigest()[:8])
 
 
-def _dig(obj, path):
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def _shown(value):
     """A cabinet value quoted for a note: JSON (strings in quotes, Unicode kept), keys sorted."""
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
@@ -125,7 +123,7 @@ def _candidate_entry(point, canonical):
     """(entry values by key, notes): the managed attributes the cabinet holds, before the model's check."""
     values, notes = {}, []
     for field in MANAGED_FIELDS:
-        raw = _dig(point, API_PATHS[field])
+        raw = FIELDS_BY_NAME[field].value_in(point)
         if raw is None or raw == "":
             continue  # not held by the cabinet: left unmanaged rather than declared empty
         value = canonical[field]
@@ -209,7 +207,7 @@ def export_point(point, login, shared_names=frozenset(), name_holder=None):
     name = values.get("name")
     shared = _name_key(canonical["name"]) in shared_names
     keep_id = (name is None or shared
-               or point_id.lower() != point_id_for(login, name))
+               or point_id_key(point_id) != point_id_for(login, name))
     if keep_id:
         values["id"] = point_id
     if shared and name is not None and name_holder is not None:

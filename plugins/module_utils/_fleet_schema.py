@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The JSON Schema (Draft 2020-12) of the fleet data: the one copy in the collection.
 
-The validator (``plugin_utils/_fleet.py``) assembles a *fleet document* from the inventory: the controller's
+The validator (``_fleet_inventory.py``) assembles a *fleet document* from the inventory: the controller's
 fleet variables at the top, and each register host's under ``hosts.<name>``. This schema describes that
 document. ``docs/fleet.schema.json`` is this dict written out for editors and other tools; a unit test keeps
 the two equal (regenerate it with ``.venv/bin/python tests/unit/plugins/module_utils/test_fleet_schema.py --write``).
@@ -19,16 +19,9 @@ jsonschema's generic message for a failed ``pattern``/``anyOf``.
 
 from __future__ import annotations
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
-    ADDRESS_MAX,
-    NAME_MAX,
-    PURGE_MAX_DEFAULT,
-    PURGE_NO_LIMIT,
-    TAX_MODES,
-    VAT_NAMES,
-    VAT_TAGS,
-)
-from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import ABOLISHED_TAX_MODES
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import POINT_ID_PATTERN
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import FIELDS
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PURGE_MAX_DEFAULT, PURGE_NO_LIMIT
 
 SCHEMA_ID = "https://github.com/modulkassa-pos/modulkassa.pos/blob/main/docs/fleet.schema.json"
 
@@ -72,11 +65,14 @@ OTHER_KNOWN_VARIABLES = (
     "modulkassa_record_plan",  # modulkassa-plan --out / --apply: plugins return their plan entries
 )
 
-POINT_KEYS = ("name", "id", "state", "address", "phone", "inn", "kpp", "tax_mode", "vat", "vat_tag",
-              "fiscal_service_enabled")
-MANUAL_REGISTER_KEYS = ("name", "retail_points", "description")
-
-UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+# A point of modulkassa_points: its name, its id and state, then the other attributes of the field table.
+_POINT_PROPERTIES = dict((field.name, field.schema_property()) for field in FIELDS)
+_POINT_PROPERTIES = dict([("name", _POINT_PROPERTIES.pop("name")), ("id", {
+    "type": "string", "pattern": POINT_ID_PATTERN,
+    "x-error": "must be a UUID such as 0b1e6cba-3f7e-5d59-9c1f-4a5ef07f1c3a",
+    "description": "The cabinet's id; only for points created outside this collection.",
+}), ("state", {"enum": ["present", "absent"]})] + list(_POINT_PROPERTIES.items()))
+POINT_KEYS = tuple(_POINT_PROPERTIES)
 
 _REGISTERS_VIA = {
     "enum": list(REGISTERS_VIA_CHOICES),
@@ -194,32 +190,7 @@ FLEET_SCHEMA = {
             "additionalProperties": False,
             "anyOf": [{"required": ["name"]}, {"required": ["id"]}],
             "x-error": "needs a name (or the id of a point created elsewhere)",
-            "properties": {
-                "name": {"type": "string", "minLength": 1, "maxLength": NAME_MAX,
-                         "description": "Unique within the account; registers refer to the point by it."},
-                "id": {"type": "string", "pattern": UUID_PATTERN,
-                       "x-error": "must be a UUID such as 0b1e6cba-3f7e-5d59-9c1f-4a5ef07f1c3a",
-                       "description": "The cabinet's id; only for points created outside this collection."},
-                "state": {"enum": ["present", "absent"]},
-                "address": {"type": "string", "maxLength": ADDRESS_MAX},
-                "phone": {"type": "string", "description": "Any common form of a Russian number; compared as 10 digits."},
-                "inn": {"type": "string", "pattern": "^\\s*([0-9]{10}|[0-9]{12})?\\s*$",
-                        "x-error": "must be 10 digits (a legal entity) or 12 digits (an individual entrepreneur)",
-                        "description": "Quoted: an unquoted number loses leading zeros or is read as octal."},
-                "kpp": {"type": "string", "pattern": "^\\s*([0-9]{4}[0-9A-Za-z]{2}[0-9]{3})?\\s*$",
-                        "x-error": "must be 9 characters: 4 digits, 2 digits or capital letters, 3 digits",
-                        "description": "Quoted; empty (or absent) when the INN has 12 digits."},
-                "tax_mode": {"enum": list(TAX_MODES),
-                             "description": "settings.defaultTaxMode. %s: only for a point the cabinet already holds "
-                                            "in it (refused for a new point)." % ", ".join(
-                                                "%s (%s)" % (mode, reason) for mode, reason in sorted(ABOLISHED_TAX_MODES.items()))},
-                "vat": {"enum": list(VAT_NAMES),
-                        "description": "The default VAT rate by name (VAT_22 is 22 %); the same setting as vat_tag, "
-                                       "give one of them."},
-                "vat_tag": {"type": "integer", "enum": list(VAT_TAGS),
-                            "description": "The default VAT rate as the cabinet's number (settings.defaultVatTag)."},
-                "fiscal_service_enabled": {"type": "boolean"},
-            },
+            "properties": _POINT_PROPERTIES,
         },
         "register_host": {
             "description": "The fleet variables of one register host.",

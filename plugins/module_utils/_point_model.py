@@ -15,7 +15,6 @@ Field names are the module option names; ``API_PATHS`` maps them to the cabinet'
 from __future__ import annotations
 
 import fnmatch
-import re
 import unicodedata
 import uuid
 
@@ -25,38 +24,15 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
     health_of,
     statuses_of,
 )
-from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import (
-    ABOLISHED_TAX_MODES,
-    SUPPORTED_VAT_TAGS,
-    TAX_MODES,
-    VAT_NAMES,
-    UnsupportedRate,
-    vat_tag_for,
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import (
+    API_PATHS,
+    FIELDS_BY_NAME,
+    MANAGED_FIELDS,
+    VAT_NAME_FIELD,
+    VAT_TAG_FIELD,
+    PointInputError,
 )
-
-# Managed attributes: option name -> path in the cabinet's retail-point JSON.
-API_PATHS = {
-    "name": ("name",),
-    "address": ("address",),
-    "phone": ("phone",),
-    "inn": ("inn",),
-    "kpp": ("settings", "egaisSettings", "kpp"),
-    "tax_mode": ("settings", "defaultTaxMode"),
-    "vat_tag": ("settings", "defaultVatTag"),
-    "fiscal_service_enabled": ("settings", "fiscalServiceEnabled"),
-}
-MANAGED_FIELDS = tuple(API_PATHS)
-STRING_FIELDS = ("name", "address", "phone", "inn", "kpp", "tax_mode")
-
-# Declared, not managed as such: ``vat`` names the rate that ``vat_tag`` holds as the cabinet's number, so a point
-# declared either way has one canonical field and compares equal (both come from the one table in _tax_data).
-VAT_NAME_FIELD = "vat"
-
-# settings.defaultTaxMode and settings.defaultVatTag: the values and their sources are in _tax_data.
-VAT_TAGS = SUPPORTED_VAT_TAGS
-
-NAME_MAX = 255
-ADDRESS_MAX = 1000
+from ansible_collections.modulkassa.pos.plugins.module_utils._tax_data import ABOLISHED_TAX_MODES, TAX_MODES
 
 # KKT_NOT_PLUGGED (the cabinet's activation test) and NO_REGISTRATION_REQUEST (a point without a tax-office
 # registration request) are defined in _health, with every other value of the two statuses.
@@ -75,22 +51,6 @@ PURGE_NO_LIMIT = -1  # purge_max: -1 lifts the limit (0 means what it says: a pu
 
 # Fixed namespace for point ids; changing it would make every existing deployment create duplicates.
 POINT_ID_NAMESPACE = uuid.UUID("6f1d3c52-9a8e-5b7e-8c41-2d0f6a1e9b73")
-
-_INN10_WEIGHTS = (2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12_WEIGHTS_1 = (7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_INN12_WEIGHTS_2 = (3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8)
-_KPP_RE = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
-_PHONE_PUNCTUATION_RE = re.compile(r"[\s()\-.]")
-_POINT_ID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-class PointInputError(ValueError):
-    """Bad input, found before any request. ``path`` names the offending field (``points[3].inn``)."""
-
-    def __init__(self, path, rule):
-        self.path = path
-        self.rule = rule
-        super().__init__("%s: %s" % (path, rule))
 
 
 def point_id_for(login, name):
@@ -126,157 +86,30 @@ def name_matches(name, pattern):
     return name_key == pattern_key or fnmatch.fnmatchcase(name_key, pattern_key)
 
 
-def _inn_checksum(digits, weights):
-    return sum(int(d) * w for d, w in zip(digits, weights)) % 11 % 10
-
-
-def inn_is_valid(inn):
-    if not inn.isdigit() or not inn.isascii():
-        return False
-    if len(inn) == 10:
-        return _inn_checksum(inn, _INN10_WEIGHTS) == int(inn[9])
-    if len(inn) == 12:
-        return (_inn_checksum(inn, _INN12_WEIGHTS_1) == int(inn[10])
-                and _inn_checksum(inn, _INN12_WEIGHTS_2) == int(inn[11]))
-    return False
-
-
-def is_point_id(value):
-    """A cabinet point id: a UUID in its 8-4-4-4-12 form (any case)."""
-    return isinstance(value, str) and bool(_POINT_ID_RE.match(value.strip()))
-
-
-def _check_text(path, value, max_len):
-    for char in value:
-        # Control characters (newlines, escapes, NUL, bidi overrides) and the Unicode line and paragraph
-        # separators would print on receipts and corrupt reports and logs.
-        if unicodedata.category(char) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"):
-            raise PointInputError(path, "must not contain control or unassigned characters (found U+%04X)" % ord(char))
-    if len(value) > max_len:
-        raise PointInputError(path, "must be at most %d characters (got %d)" % (max_len, len(value)))
-
-
-def normalize_phone(value, path="phone"):
-    """Return the cabinet's 10-digit form of a Russian phone number."""
-    raw = _PHONE_PUNCTUATION_RE.sub("", value)
-    if raw.startswith("+7"):
-        raw = raw[2:]
-    elif len(raw) == 11 and raw[0] in "78":
-        raw = raw[1:]
-    if len(raw) != 10 or not raw.isdigit() or not raw.isascii():
-        raise PointInputError(path, "must be a 10-digit phone number after the +7/8 prefix (e.g. +7 912 345-67-89)")
-    return raw
-
-
-def _desired_value(field, value, path):
-    """Validate and normalise one declared value; ``None`` means 'not managed'."""
-    if value is None:
-        return None
-    # Values are returned as plain bool/int/str: Ansible hands plugins tagged subclasses (2.19 data tagging),
-    # which yaml and json dumpers outside Ansible cannot represent.
-    if field == "fiscal_service_enabled":
-        if not isinstance(value, bool):
-            raise PointInputError(path, "must be a boolean")
-        return bool(value)
-    if field == "vat_tag":
-        if isinstance(value, bool) or not isinstance(value, int) or value not in VAT_TAGS:
-            raise PointInputError(path, "must be one of %s (or name the rate with vat)" % ", ".join(str(v) for v in VAT_TAGS))
-        return int(value)
-    if not isinstance(value, str):
-        raise PointInputError(path, "must be a string (quote numbers such as INN and KPP in YAML)")
-    value = str.strip(value)
-    if field == "name":
-        if not value:
-            raise PointInputError(path, "must not be empty")
-        _check_text(path, value, NAME_MAX)
-        return value
-    if field == "address":
-        _check_text(path, value, ADDRESS_MAX)
-        return value
-    if field == "phone":
-        return normalize_phone(value, path) if value else ""
-    if field == "inn":
-        if value and not inn_is_valid(value):
-            raise PointInputError(path, "must be 10 or 12 digits with a valid INN checksum")
-        return value
-    if field == "kpp":
-        value = value.upper()
-        if value and not _KPP_RE.match(value):
-            raise PointInputError(path, "must be 9 characters: 4 digits, 2 digits or capital letters, 3 digits")
-        return value
-    if field == "tax_mode":
-        value = value.upper()
-        if value not in TAX_MODES:
-            raise PointInputError(path, "must be one of %s" % ", ".join(TAX_MODES))
-        return value
-    raise PointInputError(path, "is not a managed field")  # pragma: no cover - guarded by MANAGED_FIELDS
-
-
-def _vat_tag_by_name(value, path):
-    """The cabinet's tag of a rate given by name (``vat: VAT_22``)."""
-    if not isinstance(value, str):
-        raise PointInputError(path, "must be a string, one of %s" % ", ".join(VAT_NAMES))
-    try:
-        tag = vat_tag_for(str.strip(value).upper())
-    except UnsupportedRate as exc:
-        raise PointInputError(path, str(exc))
-    if tag is None:
-        raise PointInputError(path, "must be one of %s" % ", ".join(VAT_NAMES))
-    return tag
 
 
 def canonical_desired(spec, path_prefix=""):
     """Canonical dict of the managed fields the user set (others are absent: not managed)."""
     result = {}
     vat_name = spec.get(VAT_NAME_FIELD)
-    if vat_name is not None and spec.get("vat_tag") is not None:
+    if vat_name is not None and spec.get(VAT_TAG_FIELD) is not None:
         raise PointInputError(path_prefix + VAT_NAME_FIELD, "and vat_tag set the same attribute: give one of them "
                               "(vat names the rate, vat_tag is the cabinet's number for it)")
     for field in MANAGED_FIELDS:
-        if field == "vat_tag" and vat_name is not None:
-            value = _vat_tag_by_name(vat_name, path_prefix + VAT_NAME_FIELD)
-        else:
-            value = _desired_value(field, spec.get(field), path_prefix + field)
+        # A declared ``vat`` (the rate's name) is the managed vat_tag (its number); None means 'not managed'.
+        source = VAT_NAME_FIELD if field == VAT_TAG_FIELD and vat_name is not None else field
+        value = spec.get(source)
         if value is not None:
-            result[field] = value
+            result[field] = FIELDS_BY_NAME[source].desired(value, path_prefix + source)
     inn = result.get("inn", "")
     if len(inn) == 12 and result.get("kpp"):
         raise PointInputError(path_prefix + "kpp", "must be empty when inn has 12 digits (an individual entrepreneur has no KPP)")
     return result
 
 
-def _dig(obj, path):
-    for key in path:
-        if not isinstance(obj, dict):
-            return None
-        obj = obj.get(key)
-    return obj
-
-
 def canonical_actual(point):
     """Canonical dict of every managed field of a point as the cabinet returned it."""
-    result = {}
-    for field, path in API_PATHS.items():
-        value = _dig(point, path)
-        if field == "fiscal_service_enabled":
-            result[field] = bool(value)
-        elif field == "vat_tag":
-            try:
-                result[field] = int(value) if value is not None else None
-            except (TypeError, ValueError):
-                result[field] = value
-        elif value is None:
-            result[field] = ""
-        elif field == "phone":
-            try:
-                result[field] = normalize_phone(str(value))
-            except PointInputError:
-                result[field] = str(value)
-        elif field in ("kpp", "tax_mode"):
-            result[field] = str(value).strip().upper()
-        else:
-            result[field] = str(value).strip()
-    return result
+    return dict((name, FIELDS_BY_NAME[name].actual(FIELDS_BY_NAME[name].value_in(point))) for name in MANAGED_FIELDS)
 
 
 def with_implied_fields(desired, actual, path_prefix=""):

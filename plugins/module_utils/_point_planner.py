@@ -22,13 +22,14 @@ import copy
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
     CabinetConflict,
     CabinetError,
     CabinetNotFound,
     WritesStopped,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import health_of
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_index import AmbiguousName, PointIndex
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     DELETABLE_REGISTRATION_STATES,
@@ -42,7 +43,6 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     canonical_actual,
     canonical_desired,
     changed_fields,
-    is_point_id,
     name_matches,
     point_id_for,
     point_name_key,
@@ -317,7 +317,7 @@ def normalize_specs(specs, path_prefix="points"):
                 raise PointInputError(prefix + "id", "must be a non-empty string")
             if not is_point_id(spec_id):
                 raise PointInputError(prefix + "id", "must be a UUID (8-4-4-4-12 hexadecimal digits), as the cabinet's ids are")
-            spec_id = spec_id.strip().lower()  # the cabinet stores ids in lower case
+            spec_id = point_id_key(spec_id)  # as the cabinet stores ids
         desired = canonical_desired(spec, prefix)
         if not spec_id and "name" not in desired:
             raise PointInputError(prefix + "name", "is required unless id is given")

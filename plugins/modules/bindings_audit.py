@@ -55,23 +55,17 @@ options:
     default: true
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-  - modulkassa.pos.attributes.cabinet_group
-  - ansible.builtin.action_common_attributes.actiongroups
+  - modulkassa.pos.attributes
 attributes:
   bypass_host_loop:
     support: full
     details: One run for the play's batch, whatever the number of registers; C(run_once) is implied.
   check_mode:
-    support: full
     details:
       - One list of the cabinet, no write. C(changed) means some register would change.
       - A declared point that does not exist yet (an earlier task of the check run would create it) gives a warning
         and is reported as a binding that would be made.
   diff_mode:
-    support: full
     details: Per register that would change, its serial and the names of the points it holds, now and declared.
 notes:
   - Requests - one C(GET /api/v1/retail-points) for the whole play; none when no host of the play is audited from

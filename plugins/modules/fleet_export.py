@@ -77,17 +77,11 @@ options:
     default: []
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-  - modulkassa.pos.attributes.cabinet_group
-  - ansible.builtin.action_common_attributes.actiongroups
+  - modulkassa.pos.attributes
 attributes:
   check_mode:
-    support: full
     details: Reads the cabinet and reports which files it would create or change (RV(files)), and writes none.
   diff_mode:
-    support: full
     details: The text of every file that is created or changes, before and after.
 notes:
   - With a partial export (O(inn), O(names)), a register that also holds points outside it is written with the
@@ -105,19 +99,15 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Export the whole account (credentials from MODULKASSA_URL, MODULKASSA_LOGIN, MODULKASSA_PASSWORD)
+- name: Export the account (credentials from MODULKASSA_URL, MODULKASSA_LOGIN, MODULKASSA_PASSWORD)
   hosts: localhost
   gather_facts: false
   tasks:
-    - name: The account as fleet data
+    - name: The whole account as fleet data
       modulkassa.pos.fleet_export:
         dest: chain-inventory
 
-- name: Re-export one legal entity's shops in Moscow over an earlier export, to see what changed with git diff
-  hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: The account as fleet data
+    - name: Re-export one legal entity's shops in Moscow over an earlier export, to see what changed with git diff
       modulkassa.pos.fleet_export:
         dest: chain-inventory
         force: true

@@ -44,15 +44,8 @@ options:
         the desired data (RV(desired_digest)) or the collection version is not the plan's, or the file was changed.
     type: path
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
+  - modulkassa.pos.attributes.read_only
+  - modulkassa.pos.attributes
 notes:
   - The layout, every variable and every rule are described in the collection's C(docs/fleet.md).
 seealso:

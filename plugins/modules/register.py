@@ -101,21 +101,15 @@ options:
     default: false
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-  - modulkassa.pos.attributes.cabinet_group
-  - ansible.builtin.action_common_attributes.actiongroups
+  - modulkassa.pos.attributes
 attributes:
   check_mode:
-    support: full
     details:
       - The register's status is read and the cabinet is read; no code is issued and nothing runs on the register
         that changes it.
       - A declared point that does not exist yet (an earlier task of the check run would create it) gives a warning
         and is reported as a binding that would be made.
   diff_mode:
-    support: full
     details: The register's serial and the names of the points it holds, before and after.
 seealso:
   - module: modulkassa.pos.register_info

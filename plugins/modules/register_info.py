@@ -25,16 +25,10 @@ options:
       - If not set, the C(modulkassa_agent_path) host variable is used, then V(modulkassa-agent) from the PATH.
     type: str
 extends_documentation_fragment:
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
   - ansible.builtin.action_common_attributes.facts
+  - modulkassa.pos.attributes.read_only
+  - modulkassa.pos.attributes
 attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
   facts:
     support: full
 seealso:

@@ -26,10 +26,10 @@ author:
 options:
   name:
     description:
-      - Name of the point, unique within the account (1 to 255 characters, no control characters).
-      - Names are compared ignoring letter case, Unicode compatibility forms and runs of whitespace, so C(Shop 1) and
-        C(shop  1) are one name. A cabinet point whose name equals this one only after that folding is this point (the
-        update renames it to this spelling); two such cabinet points make the name ambiguous (an error naming the ids).
+      - Name of the point, unique within the account (1 to 255 characters, no control characters), compared as
+        O(modulkassa.pos.retail_points#module:points[].name) says - letter case, Unicode compatibility forms and runs of
+        whitespace do not count. A cabinet point equal to it only after that folding is this point (renamed to this
+        spelling); two such cabinet points make the name ambiguous (an error naming the ids).
       - Required to create a point. With O(id) given, a different O(name) renames the point.
     type: str
   id:
@@ -86,19 +86,13 @@ options:
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
   - modulkassa.pos.cabinet.point_attributes
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-  - modulkassa.pos.attributes.cabinet_group
-  - ansible.builtin.action_common_attributes.actiongroups
+  - modulkassa.pos.attributes
 attributes:
   check_mode:
-    support: full
     details:
       - The point is read; nothing is written and no code is issued. The result holds the predicted point.
       - With O(state=active) and O(wait=true), check mode does not wait.
   diff_mode:
-    support: full
     details: Before and after of the managed attributes; on create and delete all attributes are shown.
 seealso:
   - module: modulkassa.pos.retail_points
@@ -233,39 +227,9 @@ point:
           type: bool
     health:
       description:
-        - What the cabinet says about the register holding the point (C(kktStatus)) and its registration with the tax
-          office (C(registrationRequestStatus)), judged by the collection's health table (C(docs/gitops.md),
-          "Register health"). A missing C(kktStatus) reads as V(KKT_NOT_PLUGGED), a missing
-          C(registrationRequestStatus) as V(NOT_EXISTS).
+        - The register health of the point (its C(kktStatus) and C(registrationRequestStatus) judged by the
+          collection's health table), as RV(modulkassa.pos.retail_point_info#module:points[].health) describes it -
+          C(kkt_status), C(registration_status), C(severity), C(trouble) and C(findings).
       type: dict
       returned: success
-      contains:
-        kkt_status:
-          description: The cabinet's C(kktStatus).
-          type: str
-          sample: FN_NOT_PLUGGED
-        registration_status:
-          description: The cabinet's C(registrationRequestStatus).
-          type: str
-          sample: NOT_EXISTS
-        severity:
-          description:
-            - The worst of RV(point.health.findings), V(ok) without any - V(info) (a registration under way), V(warning)
-              (the register's app is out of date, or a state the collection does not know) or V(critical) (the register
-              cannot issue receipts the tax office accepts).
-          type: str
-          choices: [ok, info, warning, critical]
-        trouble:
-          description: Whether the severity is V(warning) or V(critical).
-          type: bool
-        findings:
-          description:
-            - Each status that is not V(ok), worst first, with C(field) (V(kkt_status) or V(registration_status)),
-              C(state), C(severity), C(known) (V(false) for a value the collection does not know), C(label) (the
-              cabinet's words for it) and C(action) (what to do).
-          type: list
-          elements: dict
-          sample: [{field: kkt_status, state: FN_NOT_PLUGGED, severity: critical, known: true, label: ФН не подключен,
-                    action: "the register reports no fiscal drive: insert or replace the ФН, then re-register it with the
-                    tax office (a new ФН needs a new registration)"}]
 """

@@ -36,17 +36,8 @@ options:
     type: bool
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-  - modulkassa.pos.attributes.cabinet_group
-  - ansible.builtin.action_common_attributes.actiongroups
-attributes:
-  check_mode:
-    support: full
-    details: Read-only; runs the same in check mode.
-  diff_mode:
-    support: none
+  - modulkassa.pos.attributes.read_only
+  - modulkassa.pos.attributes
 seealso:
   - module: modulkassa.pos.retail_point
 """

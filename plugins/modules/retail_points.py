@@ -183,17 +183,11 @@ options:
     default: false
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
-  - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
-  - modulkassa.pos.attributes.action_plugin
-  - modulkassa.pos.attributes.cabinet_group
-  - ansible.builtin.action_common_attributes.actiongroups
+  - modulkassa.pos.attributes
 attributes:
   check_mode:
-    support: full
     details: One list request; no write. The results hold the plan.
   diff_mode:
-    support: full
     details: One diff for all changed points, keyed by point name, with before and after of the managed attributes.
 seealso:
   - module: modulkassa.pos.retail_point
@@ -325,41 +319,10 @@ results:
       returned: when the point exists (or would, or did before a delete)
     health:
       description:
-        - What the cabinet says about the register holding the point (C(kktStatus)) and its registration with the tax
-          office (C(registrationRequestStatus)), judged by the collection's health table (C(docs/gitops.md),
-          "Register health"). A missing C(kktStatus) reads as V(KKT_NOT_PLUGGED), a missing
-          C(registrationRequestStatus) as V(NOT_EXISTS).
+        - This point's register health, in the shape of RV(modulkassa.pos.retail_point_info#module:points[].health)
+          (C(kkt_status), C(registration_status), C(severity), C(trouble), C(findings)).
       type: dict
       returned: when the point exists (or would) and is not deleted
-      contains:
-        kkt_status:
-          description: The cabinet's C(kktStatus).
-          type: str
-          sample: FN_NOT_PLUGGED
-        registration_status:
-          description: The cabinet's C(registrationRequestStatus).
-          type: str
-          sample: NOT_EXISTS
-        severity:
-          description:
-            - The worst of RV(results[].health.findings), V(ok) without any - V(info) (a registration under way), V(warning)
-              (the register's app is out of date, or a state the collection does not know) or V(critical) (the register
-              cannot issue receipts the tax office accepts).
-          type: str
-          choices: [ok, info, warning, critical]
-        trouble:
-          description: Whether the severity is V(warning) or V(critical).
-          type: bool
-        findings:
-          description:
-            - Each status that is not V(ok), worst first, with C(field) (V(kkt_status) or V(registration_status)),
-              C(state), C(severity), C(known) (V(false) for a value the collection does not know), C(label) (the
-              cabinet's words for it) and C(action) (what to do).
-          type: list
-          elements: dict
-          sample: [{field: kkt_status, state: FN_NOT_PLUGGED, severity: critical, known: true, label: ФН не подключен,
-                    action: "the register reports no fiscal drive: insert or replace the ФН, then re-register it with the
-                    tax office (a new ФН needs a new registration)"}]
     guards:
       description: The guards that keep the point from the purge - V(active), V(registration), V(purge_exclude).
       type: list

@@ -19,28 +19,16 @@ import copy
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import type_phrase
+
 DIGIT_STRING_OPTIONS = frozenset(("inn", "kpp", "phone"))
-
-
-def _kind(value):
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, dict):
-        return "mapping"
-    if isinstance(value, (list, tuple, set)):
-        return "list"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return type(value).__name__
 
 
 def _string_rule(name, value):
     if isinstance(value, str):
         return None
     if isinstance(value, (bool, dict, list, tuple, set)):
-        return "must be a string, not a %s" % _kind(value)
+        return "must be a string, not %s" % type_phrase(value)
     if name in DIGIT_STRING_OPTIONS and isinstance(value, (int, float)):
         return "must be a quoted string: YAML read it as a number, which loses leading zeros"
     return None
@@ -60,7 +48,7 @@ def raw_type_error(spec, args, prefix=""):
                 return path, rule
         elif kind == "list" and option.get("elements") == "dict" and not isinstance(value, list):
             # Ansible would split a string at commas and then fail on "dictionary requested", naming nothing.
-            return path, "must be a list of mappings, not a %s" % _kind(value)
+            return path, "must be a list of mappings, not %s" % type_phrase(value)
         elif kind == "list" and isinstance(value, list):
             for index, element in enumerate(value):
                 element_path = "%s[%d]" % (path, index)
@@ -70,7 +58,7 @@ def raw_type_error(spec, args, prefix=""):
                         return element_path, rule
                 elif option.get("elements") == "dict" and "options" in option:
                     if not isinstance(element, dict):
-                        return element_path, "must be a mapping, not a %s" % _kind(element)
+                        return element_path, "must be a mapping, not %s" % type_phrase(element)
                     found = raw_type_error(option["options"], element, element_path + ".")
                     if found:
                         return found

@@ -14,7 +14,6 @@ and ``progress()`` gives a long step its progress lines (``_progress.py``).
 
 from __future__ import annotations
 
-import json
 import os
 
 from ansible.errors import AnsibleActionFail
@@ -22,12 +21,10 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.errors import UnsupportedError
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
-    CabinetClient,
-    CabinetError,
-    warm_default_ssl_context,
-)
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import client_from_options, warm_default_ssl_context
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
+from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import plain
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._argument_checks import locate_element_error, raw_type_error
@@ -51,21 +48,6 @@ def oversized_argument(task_args):
         except DataTooLarge as exc:
             return exc.path, exc.rule
     return None
-
-
-def plain_arguments(task_args):
-    """The task's arguments as plain Python data, or as they are when JSON cannot carry them.
-
-    ansible-core 2.19+ hands action plugins tagged values (every string and container carries its origin).
-    The argument spec validator deep-copies its input, and deep-copying tagged objects takes Python's slow
-    path: 10,000 declared points cost seconds and about 30 MB. A JSON round trip (C code) gives the same
-    values untagged, and the plugins never need the tags. A value JSON cannot carry (a set, bytes, a date)
-    keeps the original, slower path and the same validation.
-    """
-    try:
-        return json.loads(json.dumps(task_args))
-    except (TypeError, ValueError):
-        return dict(task_args)
 
 
 class CabinetActionBase(ActionBase):
@@ -109,17 +91,8 @@ class CabinetActionBase(ActionBase):
         return args
 
     def open_client(self, args, warnings):
-        return CabinetClient(
-            args["cabinet_url"],
-            args["cabinet_login"],
-            args["cabinet_password"],
-            validate_certs=args["validate_certs"],
-            ca_path=args["ca_path"],
-            timeout=args["timeout"],
-            retries=args["retries"],
-            warn=warnings.append,  # list.append is atomic: safe from the planner's writer threads
-            write_guard=self.controller.gone,  # a cancelled run's worker sends no new write (_controller.py)
-        )
+        # list.append is atomic: safe from the planner's writer threads. A cancelled run's worker sends no new write.
+        return client_from_options(args, warn=warnings.append, write_guard=self.controller.gone)
 
     def progress(self, client, task_vars, describe):
         """A ``Progress`` for a long step of this task: lines name the host, are redacted, stop with the controller."""
@@ -134,7 +107,9 @@ class CabinetActionBase(ActionBase):
         if oversized:
             result.update(failed=True, msg="Invalid input: %s: %s" % oversized, field=oversized[0])
             return result
-        task_args = plain_arguments(self._task.args)
+        # Plain data (docs/scale.md): the argument spec deep-copies its input, and a deep copy of tagged values takes
+        # Python's slow path (10,000 declared points cost seconds and about 30 MB); the plugins never need the tags.
+        task_args = plain(self._task.args)
         raw_error = raw_type_error(self.argument_spec, task_args)
         if raw_error:
             result.update(failed=True, msg="Invalid input: %s: %s" % raw_error, field=raw_error[0])

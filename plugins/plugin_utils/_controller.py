@@ -17,7 +17,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import WritesStopped
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import WritesStopped
 
 
 def _controller_pid():

@@ -17,7 +17,7 @@ summary and the report (``tools/modulkassa-plan``) always agree. Pure Python: un
 from __future__ import annotations
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import KKT_FIELD, REGISTRATION_FIELD, SEVERITIES
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import EXIT_ERROR, DriftCollector
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_collector import EXIT_ERROR, DriftCollector
 
 FORMAT = "modulkassa.pos.drift_summary/1"
 POINTS_ACTION = "modulkassa.pos.retail_points"

@@ -21,7 +21,7 @@ from __future__ import annotations
 import textwrap
 from urllib.parse import urlsplit, urlunsplit
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import is_point_id
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id
 
 POINTS_FILE = "group_vars/all/retail_points.yml"
 CABINET_FILE = "group_vars/all/cabinet.yml"

@@ -15,6 +15,7 @@ import json
 import shlex
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._binding_apply import AgentError
+from ansible_collections.modulkassa.pos.plugins.module_utils._redaction import Redactor
 
 DEFAULT_AGENT_PATH = "modulkassa-agent"
 
@@ -37,11 +38,6 @@ EXPLANATIONS = {
 }
 
 
-def _redact(text, secrets):
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    return text
 
 
 def _last_json_object(stdout):
@@ -100,8 +96,9 @@ def run_agent(action, agent_path, arguments, stdin=None, secrets=()):
     # terminal (-tt), which costs a pty per exec and mixes the login shell's stderr into the answer.
     # pylint: disable-next=protected-access
     outcome = action._low_level_execute_command(command, sudoable=_uses_become(action), in_data=in_data)
-    stdout = _redact(outcome.get("stdout", "") or "", secrets)
-    stderr = _redact(outcome.get("stderr", "") or "", secrets)
+    redactor = Redactor(secrets)
+    stdout = redactor.redact(outcome.get("stdout", "") or "")
+    stderr = redactor.redact(outcome.get("stderr", "") or "")
     rc = outcome.get("rc", 1)
     answer = _last_json_object(stdout)
     if rc == 0 and isinstance(answer, dict):

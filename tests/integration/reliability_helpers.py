@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, modulkassa.pos developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Helpers shared by the reliability and security tests (issue 6): plays, direct cabinet reads, SQLite reads.
+"""Helpers shared by the integration tests: plays, direct cabinet reads, SQLite reads, killing a run like a crash.
 
 Not a test module (pytest collects ``test_*.py`` only); the test files put this directory on ``sys.path``.
 Direct reads go to the emulator over HTTP with the fixture's clients, or read its SQLite file read-only:
@@ -77,9 +77,15 @@ def point(cabinet, point_id, account=DEMO):
 
 
 def holder(point_body):
+    """The serial of the register the cabinet says holds the point (``point_body``), or None."""
     if (point_body.get("kktStatus") or "KKT_NOT_PLUGGED") == "KKT_NOT_PLUGGED":
         return None
     return (point_body.get("kkmInfo") or {}).get("serialNumber")
+
+
+def holder_of(cabinet, point_id, account=DEMO):
+    """``holder`` of the point as the cabinet shows it now (a direct read)."""
+    return holder(point(cabinet, point_id, account))
 
 
 def sqlite_rows(cabinet, query, params=()):
@@ -94,6 +100,35 @@ def live_codes(cabinet, point_ids):
     marks = ",".join("?" * len(point_ids))
     return dict(sqlite_rows(cabinet, "SELECT id, code FROM points WHERE code IS NOT NULL AND id IN (%s)" % marks,
                             list(point_ids)))
+
+
+def unwrap_unsafe(value):
+    """The plain value of ``ansible-inventory``'s JSON, which marks strings it treats as unsafe (plugin-provided,
+    ``!unsafe``) as ``{"__ansible_unsafe": ...}``."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return dict((k, unwrap_unsafe(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [unwrap_unsafe(v) for v in value]
+    return value
+
+
+def create_points(cabinet, names, account=DEMO):
+    """Create points by name directly through the API (set-up, not through the collection); their ids."""
+    with cabinet.api(*account) as api:
+        ids = []
+        for name in names:
+            response = api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": name})
+            response.raise_for_status()
+            ids.append(response.json()["id"])
+    return ids
+
+
+def bind_playbook(hosts):
+    """A play binding each of ``hosts`` to the points of the extra variable ``wanted[inventory_hostname]``."""
+    return dump(play([{"name": "bind", "modulkassa.pos.register": {"retail_points": "{{ wanted[inventory_hostname] }}"}}],
+                     hosts=":".join(hosts)))
 
 
 def by_host(run, task):

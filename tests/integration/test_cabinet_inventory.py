@@ -11,6 +11,7 @@ them in ``kkmInfo`` without sshd. Requests are counted by the emulator, which pr
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 import sys
@@ -20,20 +21,13 @@ import httpx
 import yaml
 from ansible.release import __version__ as ANSIBLE_CORE_VERSION  # the core whose ansible-inventory these tests run
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from reliability_helpers import unwrap_unsafe  # noqa: E402
+
 DEMO = ("demo@example.com", "demo-password-1")
 LIST_ROUTE = "GET /api/v1/retail-points"
 ANSIBLE_CORE = tuple(int(part) for part in ANSIBLE_CORE_VERSION.split(".")[:2])
-
-
-def _unwrap(value):
-    """ansible-inventory --list marks plugin-provided strings as unsafe ({"__ansible_unsafe": ...})."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return dict((k, _unwrap(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
 
 
 class Estate(object):
@@ -113,7 +107,7 @@ def test_groups_per_point_and_state_hosts_per_register_constructed_and_unmanaged
     }
     process = _inventory(ansible_env, tmp_path, config, env=_env(cabinet))
     assert process.returncode == 0, process.stderr
-    data = _unwrap(json.loads(process.stdout))
+    data = unwrap_unsafe(json.loads(process.stdout))
     hostvars = data["_meta"]["hostvars"]
     first, second = estate.serials
 
@@ -154,7 +148,7 @@ def test_the_cache_serves_the_second_run_without_a_request(cabinet, ansible_env,
     second = _inventory(ansible_env, tmp_path, config, env=_env(cabinet))
     assert second.returncode == 0, second.stderr
     assert cabinet.counters(DEMO[0]).get(LIST_ROUTE) == 1, "the second run asked the cabinet"
-    assert _unwrap(json.loads(second.stdout)) == _unwrap(json.loads(first.stdout))
+    assert unwrap_unsafe(json.loads(second.stdout)) == unwrap_unsafe(json.loads(first.stdout))
     cached = "".join(p.read_text(encoding="utf-8") for p in cache_dir.iterdir())
     assert estate.ids["one"] in cached and estate.pending_code not in cached and "posLinkToken" not in cached
     if ANSIBLE_CORE >= (2, 19):
@@ -209,7 +203,7 @@ def test_registers_are_in_health_groups_by_what_the_cabinet_says(cabinet, ansibl
             cabinet.set_health(point_id, kkt_status=kkt, registration_status=registration)
     process = _inventory(ansible_env, tmp_path, {"plugin": "modulkassa.pos.cabinet"}, env=_env(cabinet))
     assert process.returncode == 0, process.stderr
-    data = _unwrap(json.loads(process.stdout))
+    data = unwrap_unsafe(json.loads(process.stdout))
 
     def members(group):
         return set(data.get(group, {}).get("hosts", [])) & set(states)

@@ -12,13 +12,14 @@ import collections
 import json
 import os
 import sys
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from reliability_helpers import (  # noqa: E402
     DEMO,
+    bind_playbook,
+    create_points,
     dump,
     env_for,
     holder,
@@ -107,12 +108,9 @@ def test_two_converges_of_overlapping_points_end_consistent(cabinet, run_playboo
 def test_two_pipelines_binding_the_same_registers_at_once(cabinet, registers, run_playbook):
     hosts = ("reg04", "reg05")
     tag = unique("RaceBind")
-    with cabinet.api(*DEMO) as api:
-        ids = [api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": "%s %d" % (tag, i)}).json()["id"]
-               for i in range(len(hosts))]
+    ids = create_points(cabinet, ["%s %d" % (tag, i) for i in range(len(hosts))])
     wanted = dict((host, ["%s %d" % (tag, i)]) for i, host in enumerate(hosts))
-    playbook = dump(play([{"name": "bind", "modulkassa.pos.register": {"retail_points": "{{ wanted[inventory_hostname] }}"}}],
-                         hosts=":".join(hosts)))
+    playbook = bind_playbook(hosts)
     runs = [run_playbook(playbook, inventory=registers.inventory, extra_vars={"wanted": wanted}, env=env_for(cabinet),
                          background=True) for dummy in range(2)]
     outcomes = [_finish(process) for process in runs]

@@ -25,6 +25,10 @@ import sys
 import uuid
 from pathlib import Path
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from reliability_helpers import unwrap_unsafe  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXPORT_PLAYBOOK = REPO_ROOT / "playbooks" / "export.yml"
 VALIDATE_PLAYBOOK = REPO_ROOT / "playbooks" / "validate.yml"
@@ -118,23 +122,12 @@ def _comments(text):
     return " ".join(words)
 
 
-def _unwrap(value):
-    """ansible-inventory's JSON marks !unsafe strings as {"__ansible_unsafe": ...}: the plain value."""
-    if isinstance(value, dict):
-        if set(value) == {"__ansible_unsafe"}:
-            return value["__ansible_unsafe"]
-        return dict((k, _unwrap(v)) for k, v in value.items())
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
-
-
 def _inventory(ansible_env, dest):
     """What Ansible reads from the exported directory (``ansible-inventory --list --export``)."""
     done = subprocess.run([sys.executable, "-m", "ansible.cli.inventory", "-i", str(dest), "--list", "--export"],
                           env=ansible_env, cwd=str(dest), capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
-    return _unwrap(json.loads(done.stdout))
+    return unwrap_unsafe(json.loads(done.stdout))
 
 
 def _plan(ansible_env, cabinet, tmp_path, dest, playbook=None):

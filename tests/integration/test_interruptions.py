@@ -34,6 +34,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from reliability_helpers import (  # noqa: E402
     DEMO,
+    bind_playbook,
+    create_points,
     by_host,
     dump,
     env_for,
@@ -136,12 +138,9 @@ def test_killed_bindings_complete_on_the_next_run_and_leave_no_live_code(cabinet
     rng = random.Random(SEED)
     hosts = ("reg01", "reg02", "reg03")
     tag = unique("KillBind")
-    with cabinet.api(*DEMO) as api:
-        ids = [api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": "%s %d" % (tag, i)}).json()["id"]
-               for i in range(len(hosts))]
+    ids = create_points(cabinet, ["%s %d" % (tag, i) for i in range(len(hosts))])
     wanted = dict((host, ["%s %d" % (tag, i)]) for i, host in enumerate(hosts))
-    playbook = dump(play([{"name": "bind", "modulkassa.pos.register": {"retail_points": "{{ wanted[inventory_hostname] }}"}}],
-                         hosts=":".join(hosts)))
+    playbook = bind_playbook(hosts)
     watcher = _CodeWatcher(cabinet, ids)
     watcher.start()
     try:

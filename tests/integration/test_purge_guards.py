@@ -11,7 +11,7 @@ nothing, fails before any write (the emulator counts none); an explicit ``state:
 names and says when that point is active. Through the module, the role (``site.yml``) and the drift report
 (``tools/modulkassa-plan``).
 
-A purge acts on the whole account, so these tests use an account of their own (conftest.ACCOUNTS) and each starts it
+A purge acts on the whole account, so these tests use an account of their own (harness.ACCOUNTS) and each starts it
 empty.
 """
 

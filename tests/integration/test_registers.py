@@ -30,9 +30,8 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from reliability_helpers import kill_tree  # noqa: E402
+from reliability_helpers import DEMO, by_host, create_points, env_for, holder_of, kill_tree, point, points_named  # noqa: E402
 
-DEMO = ("demo@example.com", "demo-password-1")
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLAN = os.path.join(REPO_ROOT, "tools", "modulkassa-plan")
 
@@ -59,36 +58,9 @@ exec %s "$@"
 }
 
 
-def _env(cabinet):
-    return {"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": DEMO[1]}
-
-
 def _create_points(cabinet, count, tag):
     names = ["%s point %d" % (tag, i) for i in range(count)]
-    with cabinet.api(*DEMO) as api:
-        ids = []
-        for name in names:
-            response = api.post("/api/v1/retail-points", json={"id": str(uuid.uuid4()), "name": name})
-            response.raise_for_status()
-            ids.append(response.json()["id"])
-    return names, ids
-
-
-def _point(cabinet, point_id):
-    with cabinet.api(*DEMO) as api:
-        return api.get("/api/v1/retail-point/%s" % point_id).json()
-
-
-def _holder(cabinet, point_id):
-    point = _point(cabinet, point_id)
-    if (point.get("kktStatus") or "KKT_NOT_PLUGGED") == "KKT_NOT_PLUGGED":
-        return None
-    return (point.get("kkmInfo") or {}).get("serialNumber")
-
-
-def _points_named(cabinet, prefix):
-    with cabinet.api(*DEMO) as api:
-        return [p for p in api.get("/api/v1/retail-points").json() if p["name"].startswith(prefix)]
+    return names, create_points(cabinet, names)
 
 
 def _bind_play(wanted, state="bound", exclusive=False, extra=None, task_extra=None):
@@ -103,12 +75,7 @@ def _bind_play(wanted, state="bound", exclusive=False, extra=None, task_extra=No
 def _run(run_playbook, registers, cabinet, wanted, check=False, verbosity=0, **kwargs):
     playbook, extra_vars = _bind_play(wanted, **kwargs)
     return run_playbook(playbook, inventory=registers.inventory, extra_vars=extra_vars, check=check, diff=True,
-                        env=_env(cabinet), verbosity=verbosity)
-
-
-def _by_host(run, task="register"):
-    """{host: task record} for the hosts that ran the task (hosts outside ``wanted`` are skipped)."""
-    return dict((t["host"], t) for t in run.tasks if t["task"] == task and t["status"] != "skipped")
+                        env=env_for(cabinet), verbosity=verbosity)
 
 
 def _agent_bindings(registers, name):
@@ -135,7 +102,7 @@ def test_bind_rebind_exclusive_unbind_and_noop(cabinet, registers, run_playbook)
 
     cabinet.reset_counters()
     run = _run(run_playbook, registers, cabinet, wanted, check=True)
-    tasks = _by_host(run)
+    tasks = by_host(run, "register")
     assert run.rc == 0, run.stdout[-3000:]
     assert tasks["reg01"]["status"] == "changed" and tasks["reg02"]["status"] == "changed"
     assert cabinet.writes(DEMO[0]) == 0, "check mode issued a code"
@@ -144,38 +111,38 @@ def test_bind_rebind_exclusive_unbind_and_noop(cabinet, registers, run_playbook)
 
     run = _run(run_playbook, registers, cabinet, wanted)
     assert run.rc == 0, run.stdout[-3000:]
-    assert [_holder(cabinet, i) for i in ids] == [registers.serial("reg01")] * 2 + [registers.serial("reg02")]
-    assert sorted(b["name"] for b in _by_host(run)["reg01"]["result"]["bindings"] if b["name"] in names) == sorted(names[:2])
-    assert all(not _point(cabinet, i).get("posLinkToken") for i in ids), "a redeemed code stayed live"
+    assert [holder_of(cabinet, i) for i in ids] == [registers.serial("reg01")] * 2 + [registers.serial("reg02")]
+    assert sorted(b["name"] for b in by_host(run, "register")["reg01"]["result"]["bindings"] if b["name"] in names) == sorted(names[:2])
+    assert all(not point(cabinet, i).get("posLinkToken") for i in ids), "a redeemed code stayed live"
 
     cabinet.reset_counters()
     run = _run(run_playbook, registers, cabinet, wanted)
-    assert run.rc == 0 and all(t["status"] == "ok" for t in _by_host(run).values())
+    assert run.rc == 0 and all(t["status"] == "ok" for t in by_host(run, "register").values())
     assert all(s["changed"] == 0 for s in run.stats.values())
     assert cabinet.writes(DEMO[0]) == 0
 
     # Rebind names[1] from reg01 to reg02: reg02 takes it, reg01 loses it.
     wanted = {"reg02": [ids[2], names[1]]}
     run = _run(run_playbook, registers, cabinet, wanted)
-    action = _by_host(run)["reg02"]["result"]["actions"][0]
+    action = by_host(run, "register")["reg02"]["result"]["actions"][0]
     assert action["action"] == "rebind" and action["previous_register"] == registers.serial("reg01")
-    assert _holder(cabinet, ids[1]) == registers.serial("reg02")
+    assert holder_of(cabinet, ids[1]) == registers.serial("reg02")
     info = run_playbook(yaml.safe_dump([{"name": "info", "hosts": "reg01", "gather_facts": False, "tasks": [
         {"name": "info", "modulkassa.pos.register_info": {}}]}]), inventory=registers.inventory)
-    held = [b["name"] for b in _by_host(info, "info")["reg01"]["result"]["register"]["bindings"]]
+    held = [b["name"] for b in by_host(info, "info")["reg01"]["result"]["register"]["bindings"]]
     assert [n for n in held if n in names] == [names[0]]  # other tests' points may sit on the shared reg01
 
     # exclusive: reg02 keeps only ids[2]; names[1] is released.
     run = _run(run_playbook, registers, cabinet, {"reg02": [ids[2]]}, exclusive=True)
-    mine = [(a["action"], a["id"]) for a in _by_host(run)["reg02"]["result"]["actions"] if a["id"] in ids]
+    mine = [(a["action"], a["id"]) for a in by_host(run, "register")["reg02"]["result"]["actions"] if a["id"] in ids]
     assert mine == [("unbind", ids[1])]
-    assert _holder(cabinet, ids[1]) is None and _holder(cabinet, ids[2]) == registers.serial("reg02")
+    assert holder_of(cabinet, ids[1]) is None and holder_of(cabinet, ids[2]) == registers.serial("reg02")
 
     # unbind, then unbind again (no-op)
     run = _run(run_playbook, registers, cabinet, {"reg01": [names[0]]}, state="unbound")
-    assert _by_host(run)["reg01"]["status"] == "changed" and _holder(cabinet, ids[0]) is None
+    assert by_host(run, "register")["reg01"]["status"] == "changed" and holder_of(cabinet, ids[0]) is None
     run = _run(run_playbook, registers, cabinet, {"reg01": [names[0]]}, state="unbound")
-    assert _by_host(run)["reg01"]["status"] == "ok"
+    assert by_host(run, "register")["reg01"]["status"] == "ok"
 
 
 def test_a_register_reporting_another_serial_than_declared_is_not_touched(cabinet, registers, run_playbook):
@@ -191,25 +158,25 @@ def test_a_register_reporting_another_serial_than_declared_is_not_touched(cabine
     cabinet.reset_counters()
     for check in (True, False):
         run = run_playbook(yaml.safe_dump(play, allow_unicode=True), inventory=registers.inventory,
-                           extra_vars=extra_vars, check=check, env=_env(cabinet))
-        tasks = _by_host(run)
+                           extra_vars=extra_vars, check=check, env=env_for(cabinet))
+        tasks = by_host(run, "register")
         assert run.rc != 0 and tasks["reg01"]["status"] == "failed", run.stdout[-3000:]
         message = tasks["reg01"]["result"]["msg"]
         assert "reports serial %r" % registers.serial("reg01") in message and "'SN-NOT-THIS-ONE'" in message
         assert tasks["reg02"]["status"] == "changed", "the register whose serial matches converges"
     assert registers.state_digest("reg01") == digest, "the mismatched register was touched"
-    assert _holder(cabinet, ids[0]) is None and _holder(cabinet, ids[1]) == registers.serial("reg02")
-    assert not _point(cabinet, ids[0]).get("posLinkToken"), "a code was issued for the mismatched register"
+    assert holder_of(cabinet, ids[0]) is None and holder_of(cabinet, ids[1]) == registers.serial("reg02")
+    assert not point(cabinet, ids[0]).get("posLinkToken"), "a code was issued for the mismatched register"
     _run(run_playbook, registers, cabinet, {"reg02": [names[1]]}, state="unbound")  # leave reg02 as found
 
 
 def test_check_mode_for_a_point_not_created_yet_warns(cabinet, registers, run_playbook):
     run = _run(run_playbook, registers, cabinet, {"reg03": ["Never created %s" % uuid.uuid4().hex[:6]]}, check=True)
-    task = _by_host(run)["reg03"]
+    task = by_host(run, "register")["reg03"]
     assert run.rc == 0 and task["status"] == "changed"
     assert any("does not exist" in w for w in task["result"].get("warnings", []))
     run = _run(run_playbook, registers, cabinet, {"reg03": ["Never created either"]})
-    assert run.rc != 0 and "does not exist in the cabinet" in _by_host(run)["reg03"]["result"]["msg"]
+    assert run.rc != 0 and "does not exist in the cabinet" in by_host(run, "register")["reg03"]["result"]["msg"]
 
 
 def test_unreachable_register_does_not_stop_the_others(cabinet, registers, run_playbook):
@@ -217,14 +184,14 @@ def test_unreachable_register_does_not_stop_the_others(cabinet, registers, run_p
     registers.cli("stop", "--only", "reg04")
     try:
         run = _run(run_playbook, registers, cabinet, {"reg03": [names[0]], "reg04": [names[1]]})
-        tasks = _by_host(run)
+        tasks = by_host(run, "register")
         assert tasks["reg04"]["status"] == "unreachable"
-        assert tasks["reg03"]["status"] == "changed" and _holder(cabinet, ids[0]) == registers.serial("reg03")
-        assert _holder(cabinet, ids[1]) is None and not _point(cabinet, ids[1]).get("posLinkToken")
+        assert tasks["reg03"]["status"] == "changed" and holder_of(cabinet, ids[0]) == registers.serial("reg03")
+        assert holder_of(cabinet, ids[1]) is None and not point(cabinet, ids[1]).get("posLinkToken")
     finally:
         registers.cli("start", "--only", "reg04")
     run = _run(run_playbook, registers, cabinet, {"reg04": [names[1]]})
-    assert _by_host(run)["reg04"]["status"] == "changed" and _holder(cabinet, ids[1]) == registers.serial("reg04")
+    assert by_host(run, "register")["reg04"]["status"] == "changed" and holder_of(cabinet, ids[1]) == registers.serial("reg04")
 
 
 def test_expired_code_gives_a_clear_message_and_no_live_code(cabinet, registers, run_playbook):
@@ -234,13 +201,13 @@ def test_expired_code_gives_a_clear_message_and_no_live_code(cabinet, registers,
         run = _run(run_playbook, registers, cabinet, {"reg03": names})
     finally:
         cabinet.knobs(code_ttl_s=900)
-    task = _by_host(run)["reg03"]
+    task = by_host(run, "register")["reg03"]
     assert task["status"] == "failed"
     assert "activation-code-expired" in task["result"]["msg"] and "expired before the register redeemed it" in task["result"]["msg"]
     assert task["result"]["agent_error"] == "activation-code-expired"
-    assert not _point(cabinet, ids[0]).get("posLinkToken"), "a refused code must be withdrawn"
+    assert not point(cabinet, ids[0]).get("posLinkToken"), "a refused code must be withdrawn"
     run = _run(run_playbook, registers, cabinet, {"reg03": names})
-    assert _by_host(run)["reg03"]["status"] == "changed" and _holder(cabinet, ids[0]) == registers.serial("reg03")
+    assert by_host(run, "register")["reg03"]["status"] == "changed" and holder_of(cabinet, ids[0]) == registers.serial("reg03")
 
 
 @pytest.mark.parametrize("cut", ["connection", "timeout"])
@@ -256,7 +223,7 @@ def test_bind_cut_off_before_redeeming_leaves_no_live_code(cut, cabinet, registe
     workdir = tmp_path / "plan"
     workdir.mkdir()
     env = dict(ansible_env, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
-               MK_TEST_RESULTS=str(workdir / "results.jsonl"), **_env(cabinet))
+               MK_TEST_RESULTS=str(workdir / "results.jsonl"), **env_for(cabinet))
 
     def plan(wanted, **kwargs):
         playbook, extra_vars = _bind_play(wanted, **kwargs)
@@ -281,9 +248,9 @@ def test_bind_cut_off_before_redeeming_leaves_no_live_code(cut, cabinet, registe
                                            task_extra={"timeout": 4} if cut == "timeout" else None)
     why = process.stdout[-3000:] + process.stderr[-2000:]
     assert process.returncode == 1, why
-    point = _point(cabinet, ids[1])
-    assert point.get("posLinkToken") is None, "the code issued before the %s stayed live" % cut
-    assert _holder(cabinet, ids[1]) is None and _holder(cabinet, ids[0]) == registers.serial(host)
+    body = point(cabinet, ids[1])
+    assert body.get("posLinkToken") is None, "the code issued before the %s stayed live" % cut
+    assert holder_of(cabinet, ids[1]) is None and holder_of(cabinet, ids[0]) == registers.serial(host)
     real = _agent_bindings(registers, host)
     assert real == sorted(held + names[:1])
     if cut == "connection":
@@ -305,7 +272,7 @@ def test_bind_cut_off_before_redeeming_leaves_no_live_code(cut, cabinet, registe
 
     process, task, dummy, dummy = plan(wanted)
     assert process.returncode == 2 and task["status"] == "changed", process.stdout[-3000:]
-    assert _holder(cabinet, ids[1]) == registers.serial(host) and not _point(cabinet, ids[1]).get("posLinkToken")
+    assert holder_of(cabinet, ids[1]) == registers.serial(host) and not point(cabinet, ids[1]).get("posLinkToken")
     process, task, dummy, dummy = plan(wanted, state="unbound")  # leave the shared register as it was
     assert process.returncode == 2 and _agent_bindings(registers, host) == held
 
@@ -315,13 +282,13 @@ def test_bind_refused_by_the_agent_claims_nothing(cabinet, registers, run_playbo
     action marked failed, changes.after and the diff are the register's real bindings, no live code."""
     host = "reg05"
     names, ids = _create_points(cabinet, 2, "Refused-%s" % uuid.uuid4().hex[:6])
-    assert _by_host(_run(run_playbook, registers, cabinet, {host: names[:1]}))[host]["status"] == "changed"
+    assert by_host(_run(run_playbook, registers, cabinet, {host: names[:1]}), "register")[host]["status"] == "changed"
     cabinet.knobs(code_ttl_s=0)
     try:
         run = _run(run_playbook, registers, cabinet, {host: names})
     finally:
         cabinet.knobs(code_ttl_s=900)
-    task = _by_host(run)[host]
+    task = by_host(run, "register")[host]
     real = _agent_bindings(registers, host)
     assert task["status"] == "failed" and names[0] in real and names[1] not in real
     result = task["result"]
@@ -329,9 +296,9 @@ def test_bind_refused_by_the_agent_claims_nothing(cabinet, registers, run_playbo
     assert result["changes"]["retail_points"] == {"before": real, "after": real}
     assert result["diff"]["after"] == result["diff"]["before"] and names[1] not in result["diff"]["after"]
     assert [(a["action"], a["retail_point"], a["outcome"]) for a in result["actions"]] == [("bind", names[1], "failed")]
-    assert not _point(cabinet, ids[1]).get("posLinkToken")
+    assert not point(cabinet, ids[1]).get("posLinkToken")
     run = _run(run_playbook, registers, cabinet, {host: names}, state="unbound")
-    assert _by_host(run)[host]["status"] == "changed" and names[0] not in _agent_bindings(registers, host)
+    assert by_host(run, "register")[host]["status"] == "changed" and names[0] not in _agent_bindings(registers, host)
 
 
 def test_run_killed_after_issuing_the_code_recovers(cabinet, registers, run_playbook, tmp_path):
@@ -345,11 +312,11 @@ def test_run_killed_after_issuing_the_code_recovers(cabinet, registers, run_play
                           'exec %s "$@"\n' % (pid_file, real_agent))
     slow_agent.chmod(0o755)
     playbook, extra_vars = _bind_play({"reg02": names}, extra={"agent_path": str(slow_agent)})
-    process = run_playbook(playbook, inventory=registers.inventory, extra_vars=extra_vars, env=_env(cabinet), background=True)
+    process = run_playbook(playbook, inventory=registers.inventory, extra_vars=extra_vars, env=env_for(cabinet), background=True)
     deadline = time.monotonic() + 60
     stale_code = None
     while time.monotonic() < deadline and not stale_code:
-        stale_code = _point(cabinet, ids[0]).get("posLinkToken")
+        stale_code = point(cabinet, ids[0]).get("posLinkToken")
         time.sleep(0.2)
     assert stale_code, "the code was never issued"
     while time.monotonic() < deadline and not (pid_file.exists() and pid_file.read_text().strip()):
@@ -358,10 +325,10 @@ def test_run_killed_after_issuing_the_code_recovers(cabinet, registers, run_play
     os.kill(int(pid_file.read_text()), signal.SIGKILL)  # the register's hanging agent, by its pid
 
     run = _run(run_playbook, registers, cabinet, {"reg02": names})
-    assert _by_host(run)["reg02"]["status"] == "changed"
-    assert _holder(cabinet, ids[0]) == registers.serial("reg02")
-    point = _point(cabinet, ids[0])
-    assert not point.get("posLinkToken"), "no live code may stay behind"
+    assert by_host(run, "register")["reg02"]["status"] == "changed"
+    assert holder_of(cabinet, ids[0]) == registers.serial("reg02")
+    body = point(cabinet, ids[0])
+    assert not body.get("posLinkToken"), "no live code may stay behind"
     # The code issued by the killed run was replaced: redeeming it now fails.
     answer = httpx.post(cabinet.url + "/api/device/v1/activate",
                         json={"code": stale_code, "serial": "SN-INTRUDER", "model": "x", "appVersion": "1"})
@@ -388,16 +355,16 @@ def test_no_secret_in_verbose_output(cabinet, registers, run_playbook, tmp_path)
         {"name": "bind", "hosts": "reg01:reg02:reg03", "gather_facts": False, "tasks": [
             {"name": "register", "modulkassa.pos.register": {"retail_points": "{{ wanted[inventory_hostname] }}"}}]},
     ], allow_unicode=True, sort_keys=False)
-    env = dict(_env(cabinet), ANSIBLE_CALLBACKS_ENABLED="test_results,modulkassa.pos.drift_report",
+    env = dict(env_for(cabinet), ANSIBLE_CALLBACKS_ENABLED="test_results,modulkassa.pos.drift_report",
                MODULKASSA_DRIFT_REPORT_DIR=str(report_dir))
     localhost = "localhost ansible_connection=local ansible_python_interpreter={{ ansible_playbook_python }}\n"
     run = run_playbook(playbook, inventory=[registers.inventory, localhost], extra_vars={"wanted": wanted},
                        diff=True, verbosity=4, env=env)
     assert run.rc == 0, run.output_tail()
-    assert all(_by_host(run)[host]["status"] == "changed" for host in wanted)
+    assert all(by_host(run, "register")[host]["status"] == "changed" for host in wanted)
     assert len(list(report_dir.iterdir())) == 2, "the drift report was not written"
 
-    ids = [p["id"] for p in _points_named(cabinet, tag)]
+    ids = [p["id"] for p in points_named(cabinet, tag)]
     serials = [registers.serial(host) for host in wanted]
     with sqlite3.connect(os.path.join(cabinet.data_dir, "cabinet.sqlite3")) as db:
         marks = ",".join("?" * len(ids))
@@ -432,7 +399,7 @@ def test_retail_point_active_seals_the_code_and_waits(cabinet, registers, run_pl
     code_file = tmp_path / "codes.json"
     task = {"name": "point", "modulkassa.pos.retail_point": {"name": name, "state": "active", "code_file": str(code_file)}}
     play = yaml.safe_dump([{"name": "p", "hosts": "localhost", "gather_facts": False, "tasks": [task]}], allow_unicode=True)
-    run = run_playbook(play, env=_env(cabinet), verbosity=3)
+    run = run_playbook(play, env=env_for(cabinet), verbosity=3)
     out = [t for t in run.tasks if t["task"] == "point"][0]["result"]
     assert out["changed"] and out["code_issued"] and out["point"]["activation"]["code_pending"]
     assert oct(os.stat(str(code_file)).st_mode & 0o777) == "0o600"
@@ -440,7 +407,7 @@ def test_retail_point_active_seals_the_code_and_waits(cabinet, registers, run_pl
     assert code not in run.stdout + run.stderr
 
     # Re-run: the pending code is kept (no new code, no change).
-    run = run_playbook(play, env=_env(cabinet))
+    run = run_playbook(play, env=env_for(cabinet))
     out = [t for t in run.tasks if t["task"] == "point"][0]["result"]
     assert out["changed"] is False and json.loads(code_file.read_text())[name]["code"] == code
 
@@ -452,7 +419,7 @@ def test_retail_point_active_seals_the_code_and_waits(cabinet, registers, run_pl
                    input=code, capture_output=True, text=True, timeout=60, check=True)
     task["modulkassa.pos.retail_point"]["wait"] = True
     play = yaml.safe_dump([{"name": "p", "hosts": "localhost", "gather_facts": False, "tasks": [task]}], allow_unicode=True)
-    out = [t for t in run_playbook(play, env=_env(cabinet)).tasks if t["task"] == "point"][0]["result"]
+    out = [t for t in run_playbook(play, env=env_for(cabinet)).tasks if t["task"] == "point"][0]["result"]
     assert out["changed"] is False and out["point"]["activation"]["register_serial"] == registers.serial("reg04")
 
 
@@ -467,7 +434,7 @@ def test_pending_code_without_its_sealed_copy_is_replaced(cabinet, run_playbook,
     play = yaml.safe_dump([{"name": "p", "hosts": "localhost", "gather_facts": False, "tasks": [task]}], allow_unicode=True)
 
     def converge(check=False):
-        run = run_playbook(play, env=_env(cabinet), check=check)
+        run = run_playbook(play, env=env_for(cabinet), check=check)
         assert run.rc == 0, run.output_tail()
         return run, run.result("point")
 

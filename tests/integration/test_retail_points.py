@@ -11,37 +11,24 @@ Check mode is proven by the emulator's write counters, not by what the plugin sa
 from __future__ import annotations
 
 import json
+import os
+import sys
 import uuid
 
 import pytest
 import yaml
 
-DEMO = ("demo@example.com", "demo-password-1")
-OTHER = ("other@example.com", "other-password-2")
-QUIET = ("quiet@example.com", "quiet-password-3")  # exact request counts: see conftest.ACCOUNTS
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from reliability_helpers import DEMO, OTHER, dump, env_for, play  # noqa: E402
 
-def _env(cabinet, account=DEMO):
-    return {"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": account[0], "MODULKASSA_PASSWORD": account[1]}
-
-
-def _play(tasks, module_defaults=None):
-    play = {"name": "test", "hosts": "localhost", "gather_facts": False, "tasks": tasks}
-    if module_defaults:
-        play["module_defaults"] = module_defaults
-    return yaml.safe_dump([play], allow_unicode=True, sort_keys=False)
+QUIET = ("quiet@example.com", "quiet-password-3")  # exact request counts: see harness.ACCOUNTS
 
 
 def _points_task(points, purge=False, **extra):
     args = {"points": points, "purge": purge}
     args.update(extra)
     return {"name": "points", "modulkassa.pos.retail_points": args, "register": "out"}
-
-
-def _result(run, name):
-    matches = [t for t in run.tasks if t["task"] == name]
-    assert matches, "task %r not found; tasks: %s\nstdout:\n%s" % (name, [t["task"] for t in run.tasks], run.stdout[-3000:])
-    return matches[-1]["result"]
 
 
 def _diff(out):
@@ -67,11 +54,11 @@ def _points(tag):
 def test_retail_points_lifecycle(cabinet, run_playbook):
     tag = _unique("LC")
     points = _points(tag)
-    env = _env(cabinet)
+    env = env_for(cabinet)
 
     cabinet.reset_counters()
-    run = run_playbook(_play([_points_task(points)]), check=True, diff=True, env=env)
-    out = _result(run, "points")
+    run = run_playbook(dump(play([_points_task(points)])), check=True, diff=True, env=env)
+    out = run.result("points")
     assert run.rc == 0 and out["changed"] is True
     assert out["summary"]["create"] == 2
     assert cabinet.writes(DEMO[0]) == 0, "check mode wrote to the cabinet"
@@ -80,41 +67,41 @@ def test_retail_points_lifecycle(cabinet, run_playbook):
     assert diff["retail point " + points[0]["name"]][0] == {"state": "absent"}
     assert diff["retail point " + points[0]["name"]][1]["kpp"] == "773601001"
 
-    run = run_playbook(_play([_points_task(points)]), diff=True, env=env)
-    out = _result(run, "points")
+    run = run_playbook(dump(play([_points_task(points)])), diff=True, env=env)
+    out = run.result("points")
     assert run.rc == 0 and out["changed"] is True and out["summary"]["create"] == 2
     assert cabinet.counters(DEMO[0]).get("POST /api/v1/retail-points") == 2
 
     cabinet.reset_counters()
-    run = run_playbook(_play([_points_task(points)]), env=env)
-    out = _result(run, "points")
+    run = run_playbook(dump(play([_points_task(points)])), env=env)
+    out = run.result("points")
     assert run.rc == 0 and out["changed"] is False and out["summary"]["unchanged"] == 2
     assert cabinet.counters(DEMO[0]) == {"GET /api/v1/retail-points": 1}, "a no-op run must cost exactly one request"
 
-    run = run_playbook(_play([_points_task(points)]), check=True, diff=True, env=env)
-    assert _result(run, "points")["changed"] is False
+    run = run_playbook(dump(play([_points_task(points)])), check=True, diff=True, env=env)
+    assert run.result("points")["changed"] is False
 
     changed = json.loads(json.dumps(points))
     changed[0]["phone"] = "8 (495) 765-43-21"
     changed[1]["fiscal_service_enabled"] = True
     cabinet.reset_counters()
-    run = run_playbook(_play([_points_task(changed)]), check=True, diff=True, env=env)
-    out = _result(run, "points")
+    run = run_playbook(dump(play([_points_task(changed)])), check=True, diff=True, env=env)
+    out = run.result("points")
     assert out["changed"] is True and cabinet.writes(DEMO[0]) == 0
     before, after = _diff(out)["retail point " + points[0]["name"]]
     assert (before["phone"], after["phone"]) == ("4951234567", "4957654321")
     assert [r["changed_fields"] for r in out["results"]] == [["phone"], ["fiscal_service_enabled"]]
 
-    run = run_playbook(_play([_points_task(changed)]), env=env)
-    assert _result(run, "points")["summary"]["update"] == 2
+    run = run_playbook(dump(play([_points_task(changed)])), env=env)
+    assert run.result("points")["summary"]["update"] == 2
     assert cabinet.counters(DEMO[0]).get("PUT /api/v1/retail-point/{id}") == 2
 
     gone = [{"name": p["name"], "state": "absent"} for p in points]
-    run = run_playbook(_play([_points_task(gone)]), env=env)
-    out = _result(run, "points")
+    run = run_playbook(dump(play([_points_task(gone)])), env=env)
+    out = run.result("points")
     assert out["changed"] is True and out["summary"]["delete"] == 2
-    run = run_playbook(_play([_points_task(gone)]), env=env)
-    out = _result(run, "points")
+    run = run_playbook(dump(play([_points_task(gone)])), env=env)
+    out = run.result("points")
     assert out["changed"] is False and out["summary"]["absent"] == 2
 
 
@@ -128,54 +115,54 @@ def test_a_name_spelt_differently_in_the_cabinet_is_that_point_not_a_near_duplic
                                                        "address": "Москва, Тверская 1"})
         made.raise_for_status()
     point_id = made.json()["id"]
-    env = _env(cabinet)
+    env = env_for(cabinet)
 
     cabinet.reset_counters()
-    out = _result(run_playbook(_play([_points_task(declared)]), check=True, diff=True, env=env), "points")
+    out = run_playbook(dump(play([_points_task(declared)])), check=True, diff=True, env=env).result("points")
     assert cabinet.writes(DEMO[0]) == 0
     assert [(r["id"], r["action"], r["changed_fields"]) for r in out["results"]] == [(point_id, "update", ["name"])]
     before, after = _diff(out)["retail point " + declared[0]["name"]]
     assert (before["name"], after["name"]) == ("%s  ТВЕРСКАЯ 1" % tag.upper(), declared[0]["name"])
 
-    out = _result(run_playbook(_play([_points_task(declared)]), env=env), "points")
+    out = run_playbook(dump(play([_points_task(declared)])), env=env).result("points")
     assert out["summary"] == {"create": 0, "update": 1, "delete": 0, "unchanged": 0, "absent": 0, "keep": 0}
     assert cabinet.counters(DEMO[0]).get("POST /api/v1/retail-points") is None
     with cabinet.api(*DEMO) as api:
         mine = [p for p in api.get("/api/v1/retail-points").json() if p["name"].upper().startswith(tag.upper())]
     assert [(p["id"], p["name"]) for p in mine] == [(point_id, declared[0]["name"])]
-    out = _result(run_playbook(_play([_points_task(declared)]), env=env), "points")
+    out = run_playbook(dump(play([_points_task(declared)])), env=env).result("points")
     assert out["changed"] is False
 
 
 def test_retail_point_lifecycle_and_rename_by_id(cabinet, run_playbook):
     name = _unique("Single")
-    env = _env(cabinet)
+    env = env_for(cabinet)
     task = {"name": "point", "modulkassa.pos.retail_point": {"name": name, "inn": "7736050003", "kpp": "773601001",
                                                             "phone": "9161234567", "vat_tag": 1103}}
 
     cabinet.reset_counters()
-    out = _result(run_playbook(_play([task]), check=True, diff=True, env=env), "point")
+    out = run_playbook(dump(play([task])), check=True, diff=True, env=env).result("point")
     assert out["changed"] and out["action"] == "create" and cabinet.writes(DEMO[0]) == 0
     assert _diff(out)["retail point " + name][1]["vat_tag"] == 1103 and out["point"]["activation"]["active"] is False
 
-    out = _result(run_playbook(_play([task]), env=env), "point")
+    out = run_playbook(dump(play([task])), env=env).result("point")
     assert out["changed"] and out["point"]["id"] == out["id"]
     point_id = out["id"]
     assert "posLinkToken" not in out["point"]
 
-    out = _result(run_playbook(_play([task]), env=env), "point")
+    out = run_playbook(dump(play([task])), env=env).result("point")
     assert out["changed"] is False and out["action"] == "unchanged"
 
     rename = {"name": "point", "modulkassa.pos.retail_point": {"id": point_id, "name": name + " renamed"}}
-    out = _result(run_playbook(_play([rename]), diff=True, env=env), "point")
+    out = run_playbook(dump(play([rename])), diff=True, env=env).result("point")
     assert out["changed"] and out["changed_fields"] == ["name"]
     assert _diff(out)["retail point " + name + " renamed"][1]["name"] == name + " renamed"
 
     absent = {"name": "point", "modulkassa.pos.retail_point": {"id": point_id, "state": "absent"}}
-    out = _result(run_playbook(_play([absent]), diff=True, env=env), "point")
+    out = run_playbook(dump(play([absent])), diff=True, env=env).result("point")
     assert out["changed"] and out["action"] == "delete"
     assert list(_diff(out).values())[0][1] == {"state": "absent"}
-    out = _result(run_playbook(_play([absent]), env=env), "point")
+    out = run_playbook(dump(play([absent])), env=env).result("point")
     assert out["changed"] is False and out["action"] == "absent"
 
 
@@ -188,12 +175,12 @@ def test_info_filters_and_module_defaults_group(cabinet, run_playbook):
         {"name": "by name", "modulkassa.pos.retail_point_info": {"name": "%s Баумана 5" % tag}, "register": "one"},
         {"name": "inactive", "modulkassa.pos.retail_point_info": {"active": False, "inn": "500100732259"}, "register": "two"},
     ]
-    run = run_playbook(_play(tasks, module_defaults=defaults), check=False)
+    run = run_playbook(dump(play(tasks, module_defaults=defaults)), check=False)
     assert run.rc == 0, run.stdout[-3000:]
-    one = _result(run, "by name")["points"]
+    one = run.result("by name")["points"]
     assert [p["name"] for p in one] == ["%s Баумана 5" % tag]
     assert one[0]["activation"] == {"active": False, "kkt_status": "KKT_NOT_PLUGGED", "register_serial": None, "code_pending": False}
-    assert "%s Баумана 5" % tag in [p["name"] for p in _result(run, "inactive")["points"]]
+    assert "%s Баумана 5" % tag in [p["name"] for p in run.result("inactive")["points"]]
 
 
 @pytest.mark.parametrize("bad,field", [
@@ -209,8 +196,8 @@ def test_bad_input_fails_before_any_request(cabinet, run_playbook, bad, field):
     points = _points(_unique("Bad"))
     points[1].update(bad)
     cabinet.reset_counters()
-    run = run_playbook(_play([_points_task(points)]), env=_env(cabinet, QUIET))
-    out = _result(run, "points")
+    run = run_playbook(dump(play([_points_task(points)])), env=env_for(cabinet, QUIET))
+    out = run.result("points")
     assert run.rc != 0 and out.get("failed") is True
     assert field in out["msg"], out["msg"]
     assert cabinet.counters(QUIET[0]) == {}, "bad input must be rejected before any request"
@@ -219,9 +206,9 @@ def test_bad_input_fails_before_any_request(cabinet, run_playbook, bad, field):
 def test_wrong_password_is_one_clean_error(cabinet, run_playbook):
     secret = "definitely-wrong-%s" % uuid.uuid4().hex
     cabinet.reset_counters()
-    run = run_playbook(_play([_points_task(_points(_unique("Auth")))]), verbosity=4,
+    run = run_playbook(dump(play([_points_task(_points(_unique("Auth")))])), verbosity=4,
                        env={"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": secret})
-    out = _result(run, "points")
+    out = run.result("points")
     assert run.rc != 0 and "401" in out["msg"]
     assert secret not in run.stdout and secret not in run.stderr
     failed_auth = sum(cabinet.counters().get("<anonymous>", {}).values())
@@ -230,14 +217,14 @@ def test_wrong_password_is_one_clean_error(cabinet, run_playbook):
 
 def test_accounts_are_isolated(cabinet, run_playbook):
     tag = _unique("Iso")
-    run_playbook(_play([_points_task(_points(tag))]), env=_env(cabinet, DEMO))
+    run_playbook(dump(play([_points_task(_points(tag))])), env=env_for(cabinet, DEMO))
     info = {"name": "info", "modulkassa.pos.retail_point_info": {}, "register": "x"}
-    names = [p["name"] for p in _result(run_playbook(_play([info]), env=_env(cabinet, OTHER)), "info")["points"]]
+    names = [p["name"] for p in run_playbook(dump(play([info])), env=env_for(cabinet, OTHER)).result("info")["points"]]
     assert not [n for n in names if n.startswith(tag)]
     # The other account declaring the same names creates its own points (its own uuid5 ids), never touching ours.
-    out = _result(run_playbook(_play([_points_task(_points(tag))]), env=_env(cabinet, OTHER)), "points")
+    out = run_playbook(dump(play([_points_task(_points(tag))])), env=env_for(cabinet, OTHER)).result("points")
     assert out["summary"]["create"] == 2
-    out = _result(run_playbook(_play([_points_task(_points(tag))]), env=_env(cabinet, DEMO)), "points")
+    out = run_playbook(dump(play([_points_task(_points(tag))])), env=env_for(cabinet, DEMO)).result("points")
     assert out["changed"] is False
 
 
@@ -246,20 +233,20 @@ def test_purge_removes_undeclared_points_of_this_account_only(cabinet, run_playb
     # purge guards keep (other tests of the worker may have left points of this account active on a register);
     # how many that is depends on those tests, hence no limit (the guards' own tests: test_purge_guards.py).
     tag = _unique("Purge")
-    env = _env(cabinet, OTHER)
-    run_playbook(_play([_points_task(_points(tag))]), env=env)
+    env = env_for(cabinet, OTHER)
+    run_playbook(dump(play([_points_task(_points(tag))])), env=env)
     keep = _points(tag)[:1]
     task = _points_task(keep, purge=True, purge_max=-1)
     cabinet.reset_counters()
-    out = _result(run_playbook(_play([task]), check=True, diff=True, env=env), "points")
+    out = run_playbook(dump(play([task])), check=True, diff=True, env=env).result("points")
     assert out["changed"] and cabinet.writes(OTHER[0]) == 0
     assert "retail point %s Баумана 5" % tag in _diff(out)
-    out = _result(run_playbook(_play([task]), env=env), "points")
+    out = run_playbook(dump(play([task])), env=env).result("points")
     assert out["summary"]["delete"] >= 1 and out["summary"]["unchanged"] == 1
     kept = [r for r in out["results"] if r["action"] == "keep"]
     assert all(r["reason"] for r in kept)
     info = {"name": "info", "modulkassa.pos.retail_point_info": {}, "register": "x"}
-    names = [p["name"] for p in _result(run_playbook(_play([info]), env=env), "info")["points"]]
+    names = [p["name"] for p in run_playbook(dump(play([info])), env=env).result("info")["points"]]
     assert sorted(names) == sorted([keep[0]["name"]] + [r["name"] for r in kept])
 
 
@@ -269,7 +256,7 @@ def test_a_legal_entity_needs_a_kpp_and_one_stored_without_it_is_left_alone(cabi
     without a KPP (made before the rule, seeded here behind the API) is left alone while the data does not manage
     its INN or KPP."""
     tag = _unique("KPP")
-    env = _env(cabinet)
+    env = env_for(cabinet)
     legacy = {"id": str(uuid.uuid4()), "name": "%s legacy" % tag, "inn": "7707083893",
               "settings": {"egaisSettings": {"kpp": "773601001"}, "defaultVatTag": 1102}}
     with cabinet.api(*DEMO) as api:
@@ -282,21 +269,21 @@ def test_a_legal_entity_needs_a_kpp_and_one_stored_without_it_is_left_alone(cabi
     points = _points(tag) + [{"name": legacy["name"], "phone": "+7 912 000-00-01"},
                              {"name": "%s new" % tag, "inn": "7707083893", "tax_mode": "COMMON"}]
     cabinet.reset_counters()
-    run = run_playbook(_play([_points_task(points)]), env=env)
-    out = _result(run, "points")
+    run = run_playbook(dump(play([_points_task(points)])), env=env)
+    out = run.result("points")
     assert run.rc != 0 and out["failed"] is True and out["field"] == "points[3].kpp", out
     assert "points[3].kpp" in out["msg"] and "10 digits" in out["msg"], out["msg"]
     assert cabinet.writes(DEMO[0]) == 0, cabinet.counters(DEMO[0])
 
     single = {"name": "point", "modulkassa.pos.retail_point": {"name": "%s new" % tag, "inn": "7707083893"},
               "register": "out"}
-    out = _result(run_playbook(_play([single]), env=env), "point")
+    out = run_playbook(dump(play([single])), env=env).result("point")
     assert out["failed"] is True and out["field"] == "kpp", out
     assert cabinet.writes(DEMO[0]) == 0
 
     # Without the new point: the stored one gets its phone and keeps having no KPP; nothing else is asked of it.
-    run = run_playbook(_play([_points_task(points[:3])]), env=env)
-    out = _result(run, "points")
+    run = run_playbook(dump(play([_points_task(points[:3])])), env=env)
+    out = run.result("points")
     assert run.rc == 0, run.output_tail()
     entry = [r for r in out["results"] if r["name"] == legacy["name"]][0]
     assert (entry["action"], entry["changed_fields"]) == ("update", ["phone"])
@@ -304,5 +291,5 @@ def test_a_legal_entity_needs_a_kpp_and_one_stored_without_it_is_left_alone(cabi
         stored = api.get("/api/v1/retail-point/%s" % legacy["id"]).json()
     assert stored["phone"] == "9120000001" and not (stored["settings"].get("egaisSettings") or {}).get("kpp")
     points[2]["inn"] = "7707083893"  # the same INN as stored: still nothing to write about the pair
-    out = _result(run_playbook(_play([_points_task(points[:3])]), env=env), "points")
+    out = run_playbook(dump(play([_points_task(points[:3])])), env=env).result("points")
     assert out["changed"] is False, out

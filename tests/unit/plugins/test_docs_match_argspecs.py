@@ -84,3 +84,41 @@ def test_every_cabinet_action_is_in_the_action_group():
     with open(os.path.join(ROOT, "meta", "runtime.yml")) as handle:
         group = yaml.safe_load(handle)["action_groups"]["cabinet"]
     assert sorted(group) == sorted(CABINET_GROUP)
+
+
+# The point attributes: one table (module_utils/_point_fields.py); the static docs must say what it says.
+
+def test_the_point_attributes_fragment_documents_the_field_table():
+    from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import ATTRIBUTE_OPTIONS, FIELDS_BY_NAME
+    docs = _fragment("POINT_ATTRIBUTES")["options"]
+    assert list(docs) == list(ATTRIBUTE_OPTIONS), "the fragment lists the table's attributes in the table's order"
+    _compare(dict((name, FIELDS_BY_NAME[name].argspec) for name in ATTRIBUTE_OPTIONS), docs, "point_attributes")
+    for name in ATTRIBUTE_OPTIONS:
+        path = FIELDS_BY_NAME[name].api_path
+        if path and len(path) > 1:  # a setting nested in the cabinet's JSON is named where it is documented
+            assert "C(%s)" % ".".join(path) in " ".join(docs[name]["description"]), name
+
+
+def test_the_retail_points_role_documents_the_field_table():
+    from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import FIELDS
+    with open(os.path.join(ROOT, "roles", "retail_points", "meta", "argument_specs.yml"), encoding="utf-8") as handle:
+        options = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    points = options["retail_points_points"]["options"]
+    assert sorted(points) == sorted(["id", "state"] + [field.name for field in FIELDS])
+    for field in FIELDS:
+        doc = points[field.name]
+        assert doc.get("type", "str") == field.argspec["type"], field.name
+        assert doc.get("choices") == field.argspec.get("choices"), field.name
+
+
+def test_the_fleet_schema_checks_each_field_with_its_json_type():
+    from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import FLEET_SCHEMA
+    from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import json_type
+    from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import FIELDS
+    properties = FLEET_SCHEMA["$defs"]["point"]["properties"]
+    for field in FIELDS:
+        prop = properties[field.name]
+        assert prop.get("type") == field.json_type, field.name
+        if "enum" in prop:
+            assert prop["enum"] == field.argspec["choices"], field.name
+            assert all(json_type(value) == {"str": "string", "int": "integer"}[field.argspec["type"]] for value in prop["enum"])

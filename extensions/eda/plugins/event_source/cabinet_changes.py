@@ -5,7 +5,7 @@
 """modulkassa.pos.cabinet_changes: an ansible-rulebook event source that watches a ModulKassa cabinet.
 
 ansible-rulebook loads this file with ``runpy.run_path`` and awaits ``main(queue, args)``. The logic lives in
-the collection's ``plugins/plugin_utils/_cabinet_watch.py``; this file is the asyncio loop around it.
+the collection's ``plugins/module_utils/_cabinet_watch.py``; this file is the asyncio loop around it.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ EXAMPLES = r"""
 
 LOGGER = logging.getLogger("modulkassa.pos.cabinet_changes")
 
-_WATCH_MODULE = "ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_watch"
+_WATCH_MODULE = "ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_watch"
 # Where this file sits in an installed collection: <root>/ansible_collections/modulkassa/pos/<these>.
 _PATH_IN_COLLECTION = ("extensions", "eda", "plugins", "event_source")
 

@@ -16,7 +16,7 @@ import uuid
 
 from hypothesis import strategies as st
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
     CabinetConflict,
     CabinetNotFound,
     CabinetValidationError,

@@ -17,7 +17,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._activation_codes i
     sealed_code_of,
     withdraw_code,
 )
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetConflict
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetConflict
 
 POINT_ID = "0b7e3c1e-1111-4222-8333-444455556666"
 

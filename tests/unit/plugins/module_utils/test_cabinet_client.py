@@ -24,17 +24,17 @@ from hypothesis import example, given, settings, strategies as st
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.modulkassa.pos.plugins.module_utils import _cabinet_client as cc
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient, parse_retry_after
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
     CabinetArgumentError,
     CabinetAuthError,
-    CabinetClient,
     CabinetConflict,
     CabinetError,
     CabinetNotFound,
     CabinetProtocolError,
     CabinetUnavailable,
     CabinetValidationError,
-    parse_retry_after,
+    WritesStopped,
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._version import USER_AGENT
 
@@ -240,7 +240,7 @@ def test_retried_statuses(make, sleeps, status):
     assert client.list_points() == [POINT]
     assert len(server.requests) == 3
     assert len(sleeps) == 2
-    assert client.stats == {"requests": 3, "retries": 2, "by_method": {"GET": 3}}
+    assert [request.method for request in server.requests] == ["GET"] * 3
 
 
 @pytest.mark.parametrize("exc", [httpx.ReadError("connection reset by peer"),
@@ -354,19 +354,20 @@ def ReadErrorLike():  # noqa: N802 - reads like the exception it builds
     return httpx.ReadError("reset")
 
 
-def test_post_without_id_is_not_retried(make, sleeps, warnings):
+def test_a_post_the_caller_does_not_call_safe_is_not_retried(make, sleeps, warnings):
+    # The method decides, unless the caller says otherwise: only a create (its body carries the id) says a POST is safe.
     server = Server(err(503, "busy"))
     with pytest.raises(CabinetUnavailable) as info:
-        make(server).request("POST", POINTS, json={"name": "Shop"})
+        make(server)._call("POST", POINTS, body={"name": "Shop"}, expect=dict)
     assert len(server.requests) == 1 and not sleeps and not warnings
     assert "failed after 1 attempt:" in str(info.value)
-    assert "not retried" in str(info.value) and "client-chosen id" in str(info.value)
+    assert "not retried: a POST request is not safe to repeat" in str(info.value)
 
 
-def test_post_without_id_transport_error_may_have_been_applied(make):
+def test_post_transport_error_may_have_been_applied(make):
     server = Server(httpx.ReadError("reset"))
     with pytest.raises(CabinetUnavailable) as info:
-        make(server).request("POST", POINTS, json={"name": "Shop"})
+        make(server)._call("POST", POINTS, body={"name": "Shop"}, expect=dict)
     assert len(server.requests) == 1
     assert "may have been applied" in str(info.value)
 
@@ -376,21 +377,6 @@ def test_post_with_client_id_is_retried(make, sleeps):
     assert make(server).create_point({"id": POINT["id"], "name": "Shop 1"}) == POINT
     assert len(server.requests) == 3 and len(sleeps) == 2
     assert json.loads(server.requests[-1].content) == {"id": POINT["id"], "name": "Shop 1"}
-
-    server = Server(err(503, "busy"), ok(POINT))
-    make(server).request("POST", POINTS, json={"id": "abc", "name": "x"})  # detected without retry_safe
-    assert len(server.requests) == 2
-
-
-def test_retry_safe_overrides(make):
-    server = Server(err(503, "busy"), ok({}))
-    make(server).request("POST", "/api/v1/anything", json={}, retry_safe=True)
-    assert len(server.requests) == 2
-
-    server = Server(err(503, "busy"))
-    with pytest.raises(CabinetUnavailable):
-        make(server).request("GET", POINTS, retry_safe=False)
-    assert len(server.requests) == 1
 
 
 def test_retries_zero_disables(make, sleeps):
@@ -409,7 +395,6 @@ def test_retries_exhausted_names_method_path_attempts_cause(make, warnings):
     assert str(info.value) == "GET /api/v1/retail-points failed after 4 attempts: HTTP 503 Service Unavailable"
     assert (info.value.method, info.value.path, info.value.attempts, info.value.status) == ("GET", POINTS, 4, 503)
     assert len(server.requests) == 4 and len(warnings) == 3
-    assert client.stats == {"requests": 4, "retries": 3, "by_method": {"GET": 4}}
 
 
 def test_retries_exhausted_on_transport_error(make):
@@ -458,7 +443,7 @@ def test_certificate_failure_is_not_retried(make, sleeps):
 def test_status_maps_to_error_type_with_machine_code(make, sleeps, status, cls, code):
     server = Server(err(status, code))
     with pytest.raises(CabinetError) as info:
-        make(server).request("GET", POINTS)
+        make(server).list_points()
     assert info.value.__class__ is cls  # exactly this class, not a subclass
     assert (info.value.status, info.value.code, info.value.method, info.value.path) == (status, code, "GET", POINTS)
     assert code in str(info.value) and str(status) in str(info.value)
@@ -558,12 +543,13 @@ def test_2xx_with_error_body(make):
     assert info.value.code == "internal-error" and info.value.status == 200
 
 
-def test_empty_answer_where_object_expected_and_head(make):
+def test_empty_answer_where_object_expected(make):
     server = Server(httpx.Response(204), httpx.Response(200))
     client = make(server)
     with pytest.raises(CabinetProtocolError, match="empty answer"):
         client.get_point("a")
-    assert client.request("HEAD", POINTS) is None
+    with pytest.raises(CabinetProtocolError, match="expected a JSON array, got an empty answer"):
+        client.list_points()
 
 
 # -- secrets --------------------------------------------------------------------------------------------
@@ -641,7 +627,7 @@ def test_redact_removes_any_registered_secret(prefix, secret, suffix):
 def test_body_serialisation_error_does_not_echo_the_body(make):
     client = make(Server())
     with pytest.raises(CabinetArgumentError) as info:
-        client.request("PUT", "/api/v1/retail-point/a", json={"secretish": "VISIBLE-MARKER", "bad": {1, 2}})
+        client.update_point("a", {"secretish": "VISIBLE-MARKER", "bad": {1, 2}})
     assert "VISIBLE-MARKER" not in str(info.value)
 
 
@@ -663,22 +649,21 @@ def test_argument_errors_send_nothing(make):
     client = make(server)
     for call in (lambda: client.create_point({"name": "no id"}), lambda: client.create_point({"id": ""}),
                  lambda: client.get_point(""), lambda: client.get_point(None),
-                 lambda: client.update_point("a", ["not", "a", "dict"]), lambda: client.request("GET", "no-slash")):
+                 lambda: client.update_point("a", ["not", "a", "dict"])):
         with pytest.raises(CabinetArgumentError):
             call()
-    assert server.requests == [] and client.stats["requests"] == 0
+    assert server.requests == []
 
 
-def test_stats_count_attempts_retries_and_methods(make):
+def test_each_call_sends_its_method_and_retries_once_per_retryable_answer(make, sleeps):
     server = Server(ok([]), err(503, "x"), ok(POINT), ok(POINT), httpx.Response(204))
     client = make(server)
     client.list_points()
     client.get_point("a")
     client.update_point("a", {"name": "b"})
     client.delete_point("a")
-    assert client.stats == {"requests": 5, "retries": 1, "by_method": {"GET": 3, "PUT": 1, "DELETE": 1}}
-    client.stats["by_method"]["GET"] = 99  # a copy
-    assert client.stats["by_method"]["GET"] == 3
+    assert [request.method for request in server.requests] == ["GET", "GET", "GET", "PUT", "DELETE"]
+    assert len(sleeps) == 1
 
 
 def test_thread_safety_smoke(make):
@@ -693,14 +678,15 @@ def test_thread_safety_smoke(make):
             return err(503, "busy")
         return ok(dict(POINT, id=request.url.path.rsplit("/", 1)[-1]))
 
-    client = make(Server(default=handler), random=lambda: 0.0)
+    server = Server(default=handler)
+    client = make(server, random=lambda: 0.0)
     ids = ["p%03d-%02d" % (t, i) for t in range(8) for i in range(50)]
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(client.get_point, ids))
     assert [point["id"] for point in results] == ids
-    stats = client.stats
-    assert stats["requests"] == 400 + stats["retries"] == flaky["n"]
-    assert stats["by_method"] == {"GET": stats["requests"]}
+    # Every 10th answer was a 503, retried once: 400 requests plus one per 503 reached the server, nothing else.
+    assert len(server.requests) == flaky["n"] == 400 + flaky["n"] // 10
+    assert set(request.method for request in server.requests) == {"GET"}
 
 
 @pytest.mark.parametrize("value,expected", [("5", 5.0), (" 0 ", 0.0), ("1.5", 1.5), ("-1", None), ("soon", None),
@@ -715,16 +701,14 @@ def test_parse_retry_after_date_in_the_past_is_zero():
 
 
 def test_not_retried_messages_say_why(make):
-    server = Server(err(503, "busy"), err(503, "busy"), httpx.ConnectError("[Errno 111] Connection refused"))
+    server = Server(err(503, "busy"), httpx.ConnectError("[Errno 111] Connection refused"))
     client = make(server)
-    with pytest.raises(CabinetUnavailable, match="not retried: a PATCH request is not safe to repeat"):
-        client.request("PATCH", "/api/v1/retail-point/a", json={"name": "x"})
-    with pytest.raises(CabinetUnavailable, match="not retried: the request was marked not safe to repeat"):
-        client.request("GET", POINTS, retry_safe=False)
+    with pytest.raises(CabinetUnavailable, match="not retried: a GET request is not safe to repeat"):
+        client._call("GET", POINTS, expect=list, retry_safe=False)
     with pytest.raises(CabinetUnavailable) as info:
-        client.request("POST", POINTS, json={"name": "x"})
+        client._call("POST", POINTS, body={"name": "x"}, expect=dict)
     assert "may have been applied" not in str(info.value)  # a refused connection sent nothing
-    assert len(server.requests) == 3
+    assert len(server.requests) == 2
 
 
 def test_timeout_cause_names_the_timeout(make):
@@ -745,7 +729,7 @@ def test_write_guard_refuses_writes_before_sending_and_lets_reads_and_cleanup_th
     for write in (lambda: client.update_point(POINT["id"], {"name": "y"}),
                   lambda: client.create_point({"id": POINT["id"], "name": "y"}),
                   lambda: client.delete_point(POINT["id"])):
-        with pytest.raises(cc.WritesStopped, match="not sent: the controller is gone"):
+        with pytest.raises(WritesStopped, match="not sent: the controller is gone"):
             write()
     client.get_point(POINT["id"])
     client.update_point(POINT["id"], {"posLinkToken": None}, cleanup=True)
@@ -756,7 +740,29 @@ def test_write_guard_is_asked_before_every_retry(make, sleeps):
     answers = iter([None, "stop"])  # the first attempt may go; before its retry the run must stop
     server = Server(ok(spring(503, "busy"), status=503), default=ok(POINT))
     client = make(server, write_guard=lambda: next(answers))
-    with pytest.raises(cc.WritesStopped) as caught:
+    with pytest.raises(WritesStopped) as caught:
         client.update_point(POINT["id"], {"name": "x"})
     assert isinstance(caught.value, CabinetError)
     assert len(server.requests) == 1, "the retry after the 503 was sent although the guard said stop"
+
+
+# ---- built from options: the one builder of the action base, the inventory plugin and the event source ----------
+
+def test_client_from_options_applies_the_defaults_of_unset_options(monkeypatch):
+    seen = []
+    real_client = httpx.Client
+
+    def recording_client(**kwargs):
+        seen.append(kwargs)
+        return real_client(**kwargs)
+
+    monkeypatch.setattr(cc.httpx, "Client", recording_client)
+    options = dict((name, None) for name in cc.CLIENT_OPTIONS)
+    options.update(cabinet_url=BASE + "/", cabinet_login=LOGIN, cabinet_password=PASSWORD)
+    with cc.client_from_options(options) as client:
+        assert client.base_url == BASE
+        assert PASSWORD not in client.redact("x %s y" % PASSWORD)
+    assert seen[0]["timeout"] == httpx.Timeout(cc.DEFAULT_TIMEOUT)
+    assert isinstance(seen[0]["verify"], ssl.SSLContext)
+    with pytest.raises(CabinetArgumentError, match="retries"):
+        cc.client_from_options(dict(options, retries=-1))

@@ -20,7 +20,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import (
     expanded_size,
 )
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import oversized_argument
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import validate_fleet
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_validation import validate_fleet
 
 # Nine levels of ten aliases: about 1 KB of YAML, a billion strings once expanded.
 BOMB = "\n".join(['l0: &l0 "lol lol lol lol lol"'] + [

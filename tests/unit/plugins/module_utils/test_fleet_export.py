@@ -23,7 +23,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_export impor
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_desired, point_id_for
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import normalize_specs, plan_points
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import validate_fleet
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_validation import validate_fleet
 
 LOGIN = "Ops@Chain.example"
 

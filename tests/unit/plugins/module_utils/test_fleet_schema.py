@@ -58,7 +58,7 @@ def test_point_keys_are_the_retail_points_module_suboptions():
 # The roles' cabinet settings are fleet variables: validated with their path, and known to the typo check.
 
 def _problems(**controller):
-    from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import validate_inventory
+    from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_inventory import validate_inventory
     controller.setdefault("modulkassa_points", [{"name": "Shop 1"}])
     errors, dummy = validate_inventory(controller, {})
     return dict((error.path, error.message) for error in errors)

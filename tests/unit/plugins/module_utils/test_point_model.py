@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import inn_is_valid, normalize_phone
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     PointInputError,
     activation_of,
@@ -14,9 +15,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     canonical_actual,
     canonical_desired,
     changed_fields,
-    inn_is_valid,
     name_matches,
-    normalize_phone,
     point_id_for,
     point_name_key,
     public_point,

@@ -12,7 +12,7 @@ import threading
 import pytest
 import yaml
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
     CabinetConflict,
     CabinetNotFound,
     CabinetUnavailable,

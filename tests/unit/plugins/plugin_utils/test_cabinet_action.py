@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, modulkassa.pos developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""plain_arguments: the task's tagged arguments become plain data before validation (bench/: 10,000 points)."""
+"""plain (the action base applies it to the task's arguments): tagged arguments become plain data before validation (bench/: 10,000 points)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_action import plain_arguments
+from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import plain as plain_arguments
 
 try:
     from ansible._internal._datatag._tags import Origin  # data tagging: ansible-core 2.19+

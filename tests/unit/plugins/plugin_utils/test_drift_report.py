@@ -11,12 +11,9 @@ import re
 
 import pytest
 
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import (
-    MASK,
-    DriftCollector,
-    SecretMasker,
-    render_markdown,
-)
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_collector import DriftCollector
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_markdown import render_markdown
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_masker import MASK, SecretMasker
 
 POINTS_RESULT = {
     "changed": True,

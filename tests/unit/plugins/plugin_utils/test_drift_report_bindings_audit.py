@@ -6,11 +6,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import (
-    DriftCollector,
-    SecretMasker,
-    render_markdown,
-)
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_collector import DriftCollector
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_markdown import render_markdown
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_masker import SecretMasker
 
 REBIND = {"action": "rebind", "id": "id-3", "retail_point": "Shop 3", "previous_register": "SN-REG01"}
 UNBIND = {"action": "unbind", "id": "id-9", "retail_point": "Shop 9", "previous_register": "SN-X"}

@@ -12,11 +12,9 @@ import pytest
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import health_of, register_health
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import activation_of, public_point
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_report import (
-    DriftCollector,
-    SecretMasker,
-    render_markdown,
-)
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_collector import DriftCollector
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_markdown import render_markdown
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_masker import SecretMasker
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_summary import drift_summary, unfinished
 
 

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import WritesStopped
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import WritesStopped
 from ansible_collections.modulkassa.pos.plugins.module_utils._polling import poll
 from ansible_collections.modulkassa.pos.plugins.plugin_utils import _controller
 from ansible_collections.modulkassa.pos.plugins.plugin_utils._progress import (

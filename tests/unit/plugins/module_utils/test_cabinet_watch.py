@@ -17,8 +17,8 @@ import runpy
 import pytest
 import yaml
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetUnavailable
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._cabinet_watch import (
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetUnavailable
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_watch import (
     OPTIONS,
     CabinetWatch,
     changes_between,

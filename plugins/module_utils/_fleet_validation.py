@@ -4,18 +4,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Validate the fleet data (docs/fleet.md) before any request. Pure: no request, no SSH, no Ansible objects.
 
-Two entry points:
-
-* ``validate_fleet(document)`` checks a fleet document (the shape ``_fleet_schema.FLEET_SCHEMA`` describes):
+``validate_fleet(document)`` checks a fleet document (the shape ``_fleet_schema.FLEET_SCHEMA`` describes):
   the schema first (types, unknown keys, enums, formats), then what a schema cannot say, with
   ``_point_model`` (INN checksums, KPP, phones: the same code the modules run), then the cross-references
   (duplicate names, a point declared twice differently, registers naming undeclared points, a point claimed
-  by two registers).
-* ``validate_inventory(controller, registers, others)`` takes the ``modulkassa_*`` variables as the inventory
-  gives them (the controller's, each register host's, other hosts') and adds the checks that only make sense
-  there: misspelt fleet variables, register hosts that see a different value of a controller variable (their
-  group overrides group_vars/all: the controller would never converge it), register variables on hosts
-  outside the registers group. It then builds the document and calls ``validate_fleet``.
+  by two registers). ``_fleet_inventory.validate_inventory`` builds that document from what the inventory gives.
 
 Every problem is a ``FleetError`` with the path of the offending field in the document
 (``modulkassa_points[3].inn``, ``hosts.reg07.modulkassa_register_points[1]``); all problems are reported at
@@ -39,19 +32,16 @@ except ImportError:  # pragma: no cover - jsonschema is a requirement of the col
 from ansible_collections.modulkassa.pos.plugins.module_utils._data_size import DataTooLarge, SizeBudget
 from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema import (
     CODE_FILE_VAR,
-    CONTROLLER_VARIABLES,
     FLEET_SCHEMA,
-    FLEET_WIDE_REGISTER_VARIABLES,
     MANUAL_REGISTERS_VAR,
-    OTHER_KNOWN_VARIABLES,
     POINTS_VAR,
     PURGE_VAR,
     REGISTER_POINTS_VAR,
     REGISTER_SERIAL_VAR,
-    REGISTER_VARIABLES,
     REGISTERS_VIA_VAR,
-    UUID_PATTERN,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
+from ansible_collections.modulkassa.pos.plugins.module_utils._plain_data import expected_phrase, plain, type_phrase
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     MANAGED_FIELDS,
     PointInputError,
@@ -59,20 +49,9 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import
     point_name_key,
 )
 
-FLEET_VARIABLES = CONTROLLER_VARIABLES + REGISTER_VARIABLES
-_UUID_RE = re.compile(UUID_PATTERN)
 _SIMPLE_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _FOLDING = "names are compared ignoring letter case and spaces"
 
-_JSON_TYPES = {
-    "string": "a string",
-    "array": "a list",
-    "object": "a mapping",
-    "boolean": "true or false",
-    "integer": "an integer",
-    "number": "a number",
-    "null": "null",
-}
 _REQUIRED_HINTS = {
     POINTS_VAR: "is required: the controller sees no modulkassa_points (declare the retail points in group_vars/all "
                 "of the inventory; [] for none)",
@@ -83,24 +62,6 @@ _REQUIRED_HINTS = {
 
 
 _BOUNDS = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}
-
-
-class Unrenderable(object):
-    """A variable whose template failed (an undefined variable in it, a syntax error): reported, not raised."""
-
-    def __init__(self, message):
-        self.message = message
-
-    def __eq__(self, other):
-        return isinstance(other, Unrenderable) and other.message == self.message
-
-    def __hash__(self):
-        return hash(self.message)
-
-
-class TooLarge(Unrenderable):
-    """A variable too large once its YAML aliases are expanded (``_data_size``): reported with its own message,
-    never templated nor copied (either would expand it)."""
 
 
 class FleetError(object):
@@ -135,74 +96,14 @@ def format_path(parts):
     return text or "(top)"
 
 
-def _sort_key(error):
+def sort_key(error):
+    """The order in which errors are reported: by path, list positions numerically."""
     return tuple((0, part, "") if isinstance(part, int) else (1, 0, part) for part in error.parts)
-
-
-def plain(value):
-    """Plain JSON types (Ansible hands plugins tagged subclasses; templating failures stay Unrenderable)."""
-    if isinstance(value, dict):
-        return dict((str(key), plain(item)) for key, item in value.items())
-    if isinstance(value, (list, tuple)):
-        return [plain(item) for item in value]
-    if isinstance(value, bool):
-        return bool(value)
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    return value
-
-
-def _json_type(value):
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
 
 
 def _close(word, candidates, cutoff=0.6):
     match = difflib.get_close_matches(word, list(candidates), n=1, cutoff=cutoff)
     return match[0] if match else None
-
-
-def _edit_distance(a, b, limit=2):
-    """Levenshtein distance, or ``limit + 1`` as soon as it is known to exceed ``limit``."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, char_a in enumerate(a, 1):
-        current = [i]
-        for j, char_b in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char_a != char_b)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
-
-
-def misspelt_fleet_variable(name):
-    """The fleet variable ``name`` is probably a typo of, or None. Far-off ``modulkassa_*`` names are left
-    alone: they may belong to other tools (a drift report, an inventory plugin)."""
-    if not name.startswith("modulkassa_") or name in FLEET_VARIABLES or name in OTHER_KNOWN_VARIABLES:
-        return None
-    for candidate in FLEET_VARIABLES:
-        if _edit_distance(name, candidate) <= 2:
-            return candidate
-    return None
 
 
 # ---- schema -------------------------------------------------------------------------------------------
@@ -240,7 +141,7 @@ def _translate(error):
     if kind == "type":
         expected = error.validator_value
         expected = expected if isinstance(expected, str) else expected[0]
-        message = "must be %s, not %s" % (_JSON_TYPES.get(expected, expected), _json_type(instance))
+        message = "must be %s, not %s" % (expected_phrase(expected), type_phrase(instance))
         if expected == "string" and isinstance(instance, (int, float)) and not isinstance(instance, bool):
             message += " (quote it in YAML: an unquoted number loses leading zeros, and 0274... is read as octal)"
         elif expected == "integer" and isinstance(instance, str):
@@ -270,7 +171,7 @@ class _Declared(object):
     def __init__(self, index, spec):
         self.index = index
         self.parts = (POINTS_VAR, index)
-        self.id = spec["id"].strip().lower() if isinstance(spec.get("id"), str) else None
+        self.id = point_id_key(spec["id"]) if isinstance(spec.get("id"), str) else None
         self.raw_name = spec["name"].strip() if isinstance(spec.get("name"), str) else None
         # The name's identity (point_name_key): "Shop 1" and "shop  1" are one name.
         self.key = point_name_key(self.raw_name) if self.raw_name else None
@@ -387,7 +288,7 @@ class _References(object):
             if isinstance(spec, dict):
                 for key in ("name", "id"):
                     if isinstance(spec.get(key), str):
-                        self.known_broken.add(spec[key].strip().lower() if key == "id" else point_name_key(spec[key]))
+                        self.known_broken.add(point_id_key(spec[key]) if key == "id" else point_name_key(spec[key]))
         self.holder = {}  # point index -> path parts of the first register reference to it
 
     def check(self, parts, references):
@@ -397,11 +298,11 @@ class _References(object):
                 continue  # the schema reported it
             ref = reference.strip()
             ref_parts = parts + (position,)
-            point = self.by_id.get(ref.lower()) if _UUID_RE.match(ref) else self.by_name.get(point_name_key(ref))
+            point = self.by_id.get(point_id_key(ref)) if is_point_id(ref) else self.by_name.get(point_name_key(ref))
             if point is None:
-                if (ref.lower() if _UUID_RE.match(ref) else point_name_key(ref)) in self.known_broken:
+                if (point_id_key(ref) if is_point_id(ref) else point_name_key(ref)) in self.known_broken:
                     continue
-                suggestion = _close(ref, [p.raw_name for p in self.by_name.values()]) if not _UUID_RE.match(ref) else None
+                suggestion = _close(ref, [p.raw_name for p in self.by_name.values()]) if not is_point_id(ref) else None
                 errors.append(FleetError(ref_parts, "names retail point %r, which %s does not declare%s" % (
                     ref, POINTS_VAR, " (did you mean %r?)" % suggestion if suggestion else "")))
                 continue
@@ -542,7 +443,7 @@ def validate_fleet(document):
     # A variable left out for its size is not also "required" (or anything else): one message per field.
     errors = size_errors + [error for error in errors if error.parts[:3] not in oversized and error.parts[:2] not in
                             oversized and error.parts[:1] not in oversized]
-    errors.sort(key=_sort_key)
+    errors.sort(key=sort_key)
     served = set(references.holder)
     present = [p for p in declared if p.state == "present"]
     manual = document.get(MANUAL_REGISTERS_VAR) if isinstance(document.get(MANUAL_REGISTERS_VAR), list) else []
@@ -555,103 +456,4 @@ def validate_fleet(document):
         "bindings": len(served),
         "points_without_register": sorted(p.label for p in present if p.index not in served),
     }
-    return errors, summary
-
-
-def _sized(controller, registers, others):
-    """The three views with every value too large once expanded replaced by ``TooLarge`` (``_data_size``).
-
-    A register's value that *is* the controller's (group_vars/all, seen by every host) is counted once."""
-    budget = SizeBudget()
-
-    def sized(parts, value):
-        if isinstance(value, Unrenderable):
-            return value
-        try:
-            budget.spend(format_path(parts), value)
-        except DataTooLarge as exc:
-            return TooLarge(exc.rule)
-        return value
-
-    controller_sized = dict((name, sized((name,), value)) for name, value in controller.items())
-
-    def host_view(host, variables):
-        return dict((name, controller_sized[name] if name in controller and value is controller[name]
-                     else sized(("hosts", host, name), value)) for name, value in variables.items())
-
-    return (controller_sized, dict((host, host_view(host, variables)) for host, variables in registers.items()),
-            dict((host, host_view(host, variables)) for host, variables in others.items()))
-
-
-def validate_inventory(controller, registers, others=None):
-    """Check the ``modulkassa_*`` variables as the inventory gives them; returns ``(errors, summary)``.
-
-    ``controller``: ``{name: value}`` seen by the controller (localhost). ``registers``: ``{host: {name: value}}``
-    for the hosts of the registers group. ``others``: the same for other hosts (only their register variables
-    matter). Values that failed to template are ``Unrenderable``; values too large once their YAML aliases are
-    expanded are ``TooLarge``, or become it here, before anything below compares or copies them.
-    """
-    errors = []
-    document = {}
-    controller, registers, others = _sized(controller, registers, others or {})
-
-    def take(parts, name, value, into):
-        if isinstance(value, TooLarge):
-            errors.append(FleetError(parts + (name,), value.message))
-        elif isinstance(value, Unrenderable):
-            errors.append(FleetError(parts + (name,), "cannot be evaluated: %s" % value.message))
-        else:
-            into[name] = value
-
-    for name in sorted(controller):
-        suggestion = misspelt_fleet_variable(name)
-        if suggestion:
-            errors.append(FleetError((name,), "unknown fleet variable (did you mean %r?)" % suggestion))
-        elif name in CONTROLLER_VARIABLES or name in FLEET_WIDE_REGISTER_VARIABLES:
-            take((), name, controller[name], document)
-        elif name in REGISTER_VARIABLES:
-            errors.append(FleetError((name,), "is a register host's variable, but the controller sees it too (set in "
-                                     "group_vars/all?): set it in host_vars or in the group_vars of register groups, so a "
-                                     "register whose points were forgotten fails validation instead of being emptied"))
-
-    hosts = document["hosts"] = {}
-    differing = {}  # (variable, rendered value) -> hosts that see that value instead of the controller's
-    for host in sorted(registers):
-        variables = registers[host]
-        entry = hosts[host] = {}
-        for name in sorted(variables):
-            suggestion = misspelt_fleet_variable(name)
-            if suggestion and name in controller and plain(variables[name]) == plain(controller[name]):
-                continue  # group_vars/all: reported once, for the controller
-            if suggestion:
-                errors.append(FleetError(("hosts", host, name), "unknown fleet variable (did you mean %r?)" % suggestion))
-            elif name in REGISTER_VARIABLES:
-                take(("hosts", host), name, variables[name], entry)
-            elif name in CONTROLLER_VARIABLES and (name not in controller or plain(variables[name]) != plain(controller[name])):
-                key = (name, json.dumps(plain(variables[name]), sort_keys=True, default=repr))
-                differing.setdefault(key, []).append(host)
-    for (name, dummy), seen_by in sorted(differing.items(), key=lambda item: item[1][0]):
-        also = " (and %d more hosts: %s)" % (len(seen_by) - 1, ", ".join(seen_by[1:4]) + (", ..." if len(seen_by) > 4 else "")) \
-            if len(seen_by) > 1 else ""
-        errors.append(FleetError(("hosts", seen_by[0], name), "this register sees a different %s than the controller%s: "
-                                 "the group or host vars of the register override group_vars/all, but %s is read on the "
-                                 "controller only, so this value would never be applied; declare it in group_vars/all"
-                                 % (name, also, name)))
-
-    misplaced = {}
-    for host in sorted(others or {}):
-        for name in sorted(others[host]):
-            # A serial alone also names the hosts of the cabinet inventory plugin, which are not fleet data.
-            if name in REGISTER_VARIABLES and name != REGISTER_SERIAL_VAR and name not in controller:
-                misplaced.setdefault(name, []).append(host)
-    for name, seen_by in sorted(misplaced.items()):
-        also = " (and %d more)" % (len(seen_by) - 1) if len(seen_by) > 1 else ""
-        errors.append(FleetError(("hosts", seen_by[0], name), "this host%s is not in the registers group, so %s is never "
-                                 "applied; add the host to the registers group (or a group under it)" % (also, name)))
-
-    fleet_errors, summary = validate_fleet(document)
-    # One message per field: a variable that could not be evaluated is not also "required".
-    reported = set(error.parts for error in errors)
-    errors.extend(error for error in fleet_errors if error.parts not in reported)
-    errors.sort(key=_sort_key)
     return errors, summary

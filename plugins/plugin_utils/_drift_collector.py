@@ -2,18 +2,15 @@
 # Copyright: (c) 2026, modulkassa.pos developers
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The drift report: what a playbook run changed (or, in check mode, would change), for people and for CI.
+"""The drift report's collector: what a playbook run changed (or, in check mode, would change), as one report.
 
-``DriftCollector`` takes task results as the ``modulkassa.pos.drift_report`` callback receives them and builds
-one report: per retail point and per register, each field before -> after (from the ``changes`` our plugins
-return), other changed tasks, failures and unreachable hosts, and the register health of every point the run read
-(``health``, from ``module_utils/_health.py``: not drift). ``render_markdown`` turns it into the summary a pull
-request shows. Pure Python, no Ansible objects, so unit tests drive it with plain dicts.
-
-Secrets: the plugins already keep codes and passwords out of their results, but a report is pasted into pull
-requests, so it masks again, by key name (``password``, ``posLinkToken``, ``code``, ``credentials`` ...) and
-by value (every value found under such a key, and the cabinet password from the environment, is scrubbed
-from every string of the report).
+``DriftCollector`` takes task results as the ``modulkassa.pos.drift_report`` callback receives them and builds one
+report dict: per retail point and per register, each field before -> after (from the ``changes`` our plugins
+return, D12), other changed tasks, failures and unreachable hosts, the verdict and its exit code, and the register
+health of every point the run read (``health``, from ``module_utils/_health.py``: not drift). Every result is
+learnt by, and the report masked with, the secret masker (``_drift_masker.py``); ``_drift_markdown.py`` renders
+the report for people, ``_drift_summary.py`` reduces it for ``set_stats``. Pure Python, no Ansible objects, so
+unit tests drive it with plain dicts.
 """
 
 from __future__ import annotations
@@ -21,12 +18,10 @@ from __future__ import annotations
 import datetime
 import difflib
 import json
-import re
 
 import yaml
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
-    API_FIELDS,
     KKT_FIELD,
     REGISTRATION_FIELD,
     TROUBLE_SEVERITIES,
@@ -35,20 +30,10 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._health import (
     statuses_of,
     summarize,
 )
+from ansible_collections.modulkassa.pos.plugins.plugin_utils._drift_masker import SecretMasker
 
 FORMAT = "modulkassa.pos.drift_report/1"
-MASK = "********"
 COLLECTION_PREFIX = "modulkassa.pos."
-
-# Exact key names (lower case) whose values are secrets, and parts of key names that mark one.
-SECRET_KEYS = frozenset((
-    "code", "codes", "activation_code", "poslinktoken", "credentials", "password", "passwd",
-    "cabinet_password", "token", "secret", "authorization", "private_key", "api_key",
-))
-SECRET_KEY_PARTS = ("password", "passwd", "secret", "token", "credential", "private_key", "authorization", "api_key")
-# Values shorter than this are masked where they sit under a secret key, but not scrubbed from other text:
-# replacing "1" everywhere would destroy the report without protecting anything.
-MIN_SCRUB_LENGTH = 4
 
 EXIT_NO_DRIFT, EXIT_ERROR, EXIT_DRIFT = 0, 1, 2
 # Only when asked (fail_on_health): the run has no error, and a point's health is that bad (docs/gitops.md).
@@ -64,87 +49,6 @@ KEPT_ACTION = "keep"
 
 def _now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-class SecretMasker(object):
-    """Masks values under secret-looking keys and scrubs known secret values from all text."""
-
-    def __init__(self, extra_keys=(), values=()):
-        self.keys = SECRET_KEYS | frozenset(str(k).strip().lower() for k in extra_keys if str(k).strip())
-        self._values = set()
-        for value in values:
-            self.add_value(value)
-        self._key_line_re = None
-        self._compile()
-
-    def _compile(self):
-        names = "|".join(sorted((re.escape(k) for k in self.keys), key=len, reverse=True))
-        # "  password: x", "- code: '123'", '"posLinkToken": "abc"' in YAML or JSON text (diffs, messages).
-        self._key_line_re = re.compile(
-            r"""(?im)((?:^|[\s{,\-])["']?(?:%s|[\w-]*(?:%s)[\w-]*)["']?\s*[:=]\s*)(?!\s*(?:null|none|~|true|false)\b)("[^"\n]*"|'[^'\n]*'|[^\s,}\n]+)"""
-            % (names, "|".join(re.escape(p) for p in SECRET_KEY_PARTS)))
-
-    def is_secret_key(self, key):
-        key = str(key).strip().lower()
-        return key in self.keys or any(part in key for part in SECRET_KEY_PARTS)
-
-    def add_value(self, value):
-        if isinstance(value, str) and len(value.strip()) >= MIN_SCRUB_LENGTH:
-            self._values.add(value.strip())
-
-    def learn(self, data, depth=0):
-        """Remember every value found under a secret key, so that it is scrubbed elsewhere too."""
-        if depth > 20:
-            return
-        if isinstance(data, dict):
-            for key, value in data.items():
-                if self.is_secret_key(key):
-                    self._learn_all(value, depth + 1)
-                else:
-                    self.learn(value, depth + 1)
-        elif isinstance(data, (list, tuple)):
-            for item in data:
-                self.learn(item, depth + 1)
-
-    def _learn_all(self, value, depth):
-        if depth > 20:
-            return
-        if isinstance(value, str):
-            self.add_value(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                self._learn_all(item, depth + 1)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                self._learn_all(item, depth + 1)
-
-    def text(self, text):
-        if not isinstance(text, str):
-            return text
-        for value in sorted(self._values, key=len, reverse=True):
-            if value in text:
-                text = text.replace(value, MASK)
-        return self._key_line_re.sub(lambda m: m.group(1) + MASK, text)
-
-    def data(self, data, depth=0):
-        """A masked deep copy: secret keys keep their key with ``********`` (None/bool values are kept)."""
-        if depth > 20:
-            return MASK
-        if isinstance(data, dict):
-            masked = {}
-            for key, value in data.items():
-                if self.is_secret_key(key) and value is not None and not isinstance(value, bool):
-                    masked[str(key)] = MASK
-                else:
-                    masked[str(key)] = self.data(value, depth + 1)
-            return masked
-        if isinstance(data, (list, tuple)):
-            return [self.data(item, depth + 1) for item in data]
-        if isinstance(data, str):
-            return self.text(data)
-        if data is None or isinstance(data, (bool, int, float)):
-            return data
-        return self.text(str(data))
 
 
 def _short(text, limit):
@@ -369,18 +273,13 @@ class DriftCollector(object):
                     self._add_kept(item)
             if not isinstance(item, dict) or item.get("action") not in POINT_ACTIONS:
                 continue
-            changes = item.get("changes")
-            if changes is None:  # a plugin older than the changes key: the fields, without values
-                changes = dict((f, {"before": None, "after": None}) for f in item.get("changed_fields") or [])
             self._add_point(host, task, item.get("name"), item.get("id"), item.get("action"), item.get("outcome"),
-                            changes, item.get("error"))
+                            item.get("changes"), item.get("error"))
 
     def _retail_point(self, host, task, result):
         self._add_notices(result.get("name"), result.get("id"), result.get("notices"))
         self._point_health(result.get("point"))
         changes = result.get("changes")
-        if changes is None:
-            changes = dict((f, {"before": None, "after": None}) for f in result.get("changed_fields") or [])
         if not changes and not result.get("changed"):
             return
         point = result.get("point") if isinstance(result.get("point"), dict) else {}
@@ -505,204 +404,3 @@ class DriftCollector(object):
         health["fail_on"] = self.fail_on_health
         health["failing"] = bool(self.fail_on_health) and at_least(health["severity"], self.fail_on_health)
         return health
-
-
-# ---- Markdown -------------------------------------------------------------------------------------------
-
-_MD_SPECIAL_RE = re.compile(r"([\\`*_\[\]<>|])")
-
-
-def _md_text(text):
-    """Plain text for a table cell: Markdown and HTML specials escaped, one line."""
-    return _MD_SPECIAL_RE.sub(r"\\\1", " ".join(str(text).split()))
-
-
-def _md_value(value):
-    """A value in a table cell, as code (exact), or an em dash for "not set"."""
-    if value is None:
-        return "\u2014"
-    if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, (list, tuple)):
-        if not value:
-            return "(none)"
-        return "<br>".join(_md_value(v) for v in value)
-    elif isinstance(value, dict):
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    else:
-        text = str(value)
-    if text == "":
-        return '`""`'
-    text = " ".join(text.split()).replace("|", "\\|")
-    fence = "``" if "`" in text else "`"
-    return "%s%s%s" % (fence, (" %s " % text) if fence == "``" else text, fence)
-
-
-_FIELD_LABELS = {"retail_points": "retail points", "tax_mode": "tax mode", "vat_tag": "VAT tag",
-                 "fiscal_service_enabled": "fiscal service", "inn": "INN", "kpp": "KPP"}
-
-
-def _field(name, change=None):
-    """A field's label; with ``--since``, where it changed (``origin_text``, from _plan_file.label_origins)."""
-    label = _FIELD_LABELS.get(name, str(name).replace("_", " "))
-    origin = change.get("origin_text") if isinstance(change, dict) else None
-    return "%s (*%s*)" % (label, origin) if origin else label
-
-
-def _action_text(action):
-    text = "%s %s" % (action.get("action"), action.get("retail_point") or action.get("id"))
-    if action.get("previous_register") and action.get("action") == "rebind":
-        text += " (from %s)" % action["previous_register"]
-    if action.get("outcome") in ("failed", "not_attempted"):
-        text += " (%s)" % action["outcome"].replace("_", " ")
-    return _md_text(text)
-
-
-def render_markdown(report, max_rows=200):
-    """The Markdown summary of a report (from ``DriftCollector.report()``); tables capped at ``max_rows``."""
-    check = report["mode"] == "check"
-    now, then = ("now", "declared") if check else ("before", "after")
-    summary = report["summary"]
-    status = report["status"]
-    lines = []
-    if status == "error" and summary.get("recap_disagreements") and not (summary["failures"] or summary["unreachable"]):
-        title = "error: the report disagrees with the play recap"
-    elif status == "error":
-        title = "errors: %d failed task(s), %d unreachable host(s)" % (summary["failures"], summary["unreachable"])
-    elif status == "drift":
-        counted = [(summary["retail_points"], "retail point(s)"), (summary["registers"], "register(s)"),
-                   (summary["other_changes"], "other task(s)")]
-        title = "%s %s" % (", ".join("%d %s" % (n, what) for n, what in counted if n),
-                           "would change" if check else "changed")
-    else:
-        title = "no drift" if check else "no changes"
-    lines.append("## ModulKassa drift report: %s" % title)
-    lines.append("")
-    mode = {"check": "check mode (nothing was changed)", "apply": "apply mode (changes were made)"}[report["mode"]]
-    lines.append("%s · exit code **%d** · playbook %s · %s" % (
-        mode, report["exit_code"], _md_value(report.get("playbook") or "?"), report["generated_at"]))
-    lines.append("")
-    if status != "error" and not summary["changes"]:
-        lines.append("The retail points and registers %s the declared state." % ("match" if check else "already matched"))
-        lines.append("")
-    kept = report.get("kept") or []
-    if kept:
-        lines.append("The purge kept %d point(s) that the data does not declare (\"Kept by the purge guards\" below): "
-                     "not drift, a run would keep them again." % len(kept))
-        lines.append("")
-
-    rows = []
-    for point in report["retail_points"]:
-        name = _md_text(point.get("name") or point.get("id") or "?")
-        action = _md_text(point.get("action") or "")
-        if point.get("outcome") in ("failed", "not_attempted"):
-            action += " (%s)" % point["outcome"].replace("_", " ")
-        changes = point.get("changes") or {"(unknown)": {}}
-        for field, change in changes.items():
-            rows.append("| %s | %s | %s | %s | %s |" % (
-                name, action, _field(field, change), _md_value(change.get("before")), _md_value(change.get("after"))))
-    _table(lines, "Retail points (%d)" % len(report["retail_points"]),
-           "| retail point | action | field | %s | %s |" % (now, then), "|---|---|---|---|---|", rows, max_rows)
-
-    rows = []
-    for register in report["registers"]:
-        actions = "<br>".join(_action_text(a) for a in register.get("actions") or []) or "\u2014"
-        for field, change in (register.get("changes") or {"(unknown)": {}}).items():
-            rows.append("| %s | %s | %s | %s | %s | %s |" % (
-                _md_text(register["host"]) + (" (not in the inventory)" if register.get("declared") is False else ""),
-                _md_value(register.get("serial")), _field(field, change),
-                _md_value(change.get("before")), _md_value(change.get("after")), actions))
-    _table(lines, "Registers (%d)" % len(report["registers"]),
-           "| register | serial | field | %s | %s | actions |" % (now, then), "|---|---|---|---|---|---|", rows, max_rows)
-
-    # Not drift (the exit code ignores them): values the cabinet holds that the user should change.
-    rows = ["| %s | %s |" % (_md_text(n.get("name") or n.get("id") or "?"), _md_text(n["notice"]))
-            for n in report.get("notices") or []]
-    _table(lines, "Notices (%d)" % len(rows), "| retail point | notice |", "|---|---|", rows, max_rows)
-    _health_section(lines, report.get("health"), max_rows)
-
-    # Not drift either: points the purge would delete but a guard keeps (active, under registration, excluded).
-    rows = ["| %s | %s | kept: %s |" % (_md_text(k.get("name") or k.get("id") or "?"), _md_value(k.get("id")),
-                                        _md_text(k["reason"])) for k in kept]
-    _table(lines, "Kept by the purge guards (%d)" % len(rows), "| retail point | id | purge |", "|---|---|---|",
-           rows, max_rows)
-
-    changed_other = [c for c in report["other_changes"] if c["changed"]]
-    rows = ["| %s | %s | %s |" % (_md_text(c["host"]), _md_text(c["task"]), _md_value(c.get("action")))
-            for c in changed_other]
-    _table(lines, "Other changed tasks (%d)" % len(changed_other), "| host | task | action |", "|---|---|---|",
-           rows, max_rows)
-    diffs = [c for c in changed_other if c.get("diff")]
-    for change in diffs[:20]:
-        lines.extend(["<details><summary>%s: %s</summary>" % (_md_text(change["host"]), _md_text(change["task"])),
-                      "", "```diff", change["diff"].replace("```", "` ` `"), "```", "", "</details>", ""])
-
-    disagreements = report.get("recap_disagreements") or []
-    if disagreements:
-        lines.extend(["### The report disagrees with the play recap", "",
-                      "Some task results did not reach the report (see the run's warnings), so it cannot tell what "
-                      "would change: treat the run as failed.", ""])
-        lines.extend("* %s" % _md_text(problem) for problem in disagreements)
-        lines.append("")
-
-    rows = ["| %s | %s | %s%s |" % (
-        _md_text(f["host"]), _md_text(f["task"]), "(ignored) " if f.get("ignored") else "", _md_text(f["msg"]))
-        for f in report["failures"]]
-    _table(lines, "Failures (%d)" % len(report["failures"]), "| host | task | message |", "|---|---|---|", rows, max_rows)
-    rows = ["| %s | %s | %s |" % (_md_text(u["host"]), _md_text(u["task"]), _md_text(u["msg"]))
-            for u in report["unreachable"]]
-    _table(lines, "Unreachable hosts (%d)" % len(report["unreachable"]), "| host | task | message |", "|---|---|---|",
-           rows, max_rows)
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def _health_section(lines, health, max_rows):
-    """Register health (not drift): counts by state, then one row per finding of each point, worst first."""
-    if not isinstance(health, dict) or not health.get("summary", {}).get("points"):
-        return
-    summary = health["summary"]
-    if summary["points_in_trouble"]:
-        title = "%d point(s) in trouble on %d register(s), worst: %s" % (
-            summary["points_in_trouble"], summary["registers_in_trouble"], health["severity"])
-    else:
-        title = "no trouble"
-    lines.extend(["### Register health: %s" % title, ""])
-    if health.get("failing"):
-        lines.extend(["Health at or above **%s** fails this run (exit code 3)." % _md_text(health["fail_on"]), ""])
-    elif summary["points_in_trouble"]:
-        lines.extend(["Health trouble is not drift: it leaves the exit code alone (`modulkassa-plan "
-                      "--fail-on-health` makes it fail the run).", ""])
-    for field, name in API_FIELDS.items():
-        counts = (health.get("counts") or {}).get(field) or {}
-        lines.append("%s (%d point(s)): %s  " % (name, summary["points"], " · ".join(
-            "%s %d" % (_md_value(state), count) for state, count in counts.items())))
-    lines.append("")
-    rows = []
-    for point in health.get("points") or []:
-        register = point.get("register_serial")
-        register = ("%s (%s)" % (_md_text(point["register_host"]), _md_value(register)) if point.get("register_host")
-                    else _md_value(register) if register else "(none)")
-        for finding in point.get("findings") or []:
-            state = "%s %s" % (API_FIELDS.get(finding["field"], finding["field"]), _md_value(finding["state"]))
-            if finding.get("label"):
-                state += " (%s)" % _md_text(finding["label"])
-            rows.append("| %s | %s | %s | %s | %s |" % (
-                _md_text(point.get("name") or point.get("id") or "?"), register, state, _md_text(finding["severity"]),
-                _md_text(finding.get("action") or "")))
-    if rows:
-        lines.extend(["| retail point | register | state | severity | what to do |", "|---|---|---|---|---|"])
-        lines.extend(rows[:max_rows])
-        if len(rows) > max_rows:
-            lines.extend(["", "... and %d more row(s): see the JSON report." % (len(rows) - max_rows)])
-        lines.append("")
-
-
-def _table(lines, title, header, rule, rows, max_rows):
-    if not rows:
-        return
-    lines.extend(["### " + title, "", header, rule])
-    lines.extend(rows[:max_rows])
-    if len(rows) > max_rows:
-        lines.append("")
-        lines.append("... and %d more row(s): see the JSON report." % (len(rows) - max_rows))
-    lines.append("")

@@ -28,12 +28,8 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_schema impor
 )
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import PointInputError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import normalize_specs
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import (
-    FleetError,
-    Unrenderable,
-    validate_fleet,
-    validate_inventory,
-)
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_inventory import Unrenderable, validate_inventory
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_validation import FleetError, validate_fleet
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

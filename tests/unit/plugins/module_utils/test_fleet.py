@@ -10,13 +10,12 @@ import copy
 
 import pytest
 
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import (
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_inventory import (
     Unrenderable,
-    format_path,
     misspelt_fleet_variable,
-    validate_fleet,
     validate_inventory,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_validation import format_path, validate_fleet
 
 ID_A = "0b1e6cba-3f7e-5d59-9c1f-4a5ef07f1c3a"
 ID_B = "3769574b-d082-4c9e-9d4f-1b6a5d3e2f10"

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.modulkassa.pos.plugins.plugin_utils._fleet import validate_fleet, validate_inventory
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_inventory import validate_inventory
+from ansible_collections.modulkassa.pos.plugins.module_utils._fleet_validation import validate_fleet
 
 
 def _fleet(**hosts):

@@ -28,9 +28,9 @@ from collections import namedtuple
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
-    CabinetClient,
-    CabinetError,
+    client_from_options,
 )
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
     KKT_NOT_PLUGGED,
     MANAGED_FIELDS,
@@ -47,8 +47,6 @@ POINT_RELEASED = "point_released"
 HEALTH_CHANGED = "health_changed"
 POLL_FAILED = "poll_failed"
 POLL_RECOVERED = "poll_recovered"
-EVENT_TYPES = (POINT_CREATED, POINT_DELETED, POINT_EDITED, POINT_ACTIVATED, POINT_RELEASED, HEALTH_CHANGED,
-               POLL_FAILED, POLL_RECOVERED)
 
 # The health statuses the cabinet reports for a point, by their names in events (the inventory plugin's names).
 HEALTH_FIELDS = ("kkt_status", "registration_status")
@@ -168,9 +166,7 @@ def settings_from_args(args, environ=None):
 
 def open_client(settings, warn=None):
     """The collection's cabinet client for these settings (retries, Retry-After, TLS options, redaction)."""
-    return CabinetClient(settings.cabinet_url, settings.cabinet_login, settings.cabinet_password,
-                         validate_certs=settings.validate_certs, ca_path=settings.ca_path, timeout=settings.timeout,
-                         retries=settings.retries, warn=warn)
+    return client_from_options(settings._asdict(), warn=warn)
 
 
 # ---- point states and the changes between two snapshots --------------------------------------------------
