@@ -33,7 +33,7 @@ from ansible_collections.modulkassa.pos.plugins.module_utils._binding_planner im
     UNBIND,
     holder_of,
 )
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetError, CabinetNotFound
+from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import CabinetError, CabinetNotFound
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_planner import PlanError
 from ansible_collections.modulkassa.pos.plugins.module_utils._polling import poll
 

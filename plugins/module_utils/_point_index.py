@@ -14,11 +14,8 @@ fails naming their ids (decision D6), so nothing is ever written to a guessed po
 
 from __future__ import annotations
 
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
-    canonical_actual,
-    is_point_id,
-    point_name_key,
-)
+from ansible_collections.modulkassa.pos.plugins.module_utils._ids import is_point_id, point_id_key
+from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import canonical_actual, point_name_key
 
 
 class AmbiguousName(ValueError):
@@ -37,7 +34,7 @@ class AmbiguousName(ValueError):
 def reference_key(reference):
     """What a reference is compared by: ``("id", lower-case id)`` or ``("name", point_name_key)``."""
     reference = str(reference).strip()
-    return ("id", reference.lower()) if is_point_id(reference) else ("name", point_name_key(reference))
+    return ("id", point_id_key(reference)) if is_point_id(reference) else ("name", point_name_key(reference))
 
 
 class PointIndex(object):
@@ -48,12 +45,12 @@ class PointIndex(object):
         self.by_id = {}
         self.by_name = {}
         for point in self.points:
-            self.by_id[str(point["id"]).lower()] = point
+            self.by_id[point_id_key(str(point["id"]))] = point
             self.by_name.setdefault(point_name_key(canonical_actual(point)["name"]), []).append(point)
 
     def get(self, point_id):
         """The point with this id (any letter case), or None."""
-        return self.by_id.get(str(point_id).strip().lower()) if point_id is not None else None
+        return self.by_id.get(point_id_key(str(point_id))) if point_id is not None else None
 
     def named(self, name):
         """Every point ``name`` designates: one, none, or several (ambiguous)."""
