@@ -96,6 +96,25 @@ def _loop_items(result):
     return None
 
 
+_ACTION_IDENTITY = ("action", "id", "retail_point", "previous_register")
+
+
+def _action_key(action):
+    return tuple(action.get(key) for key in _ACTION_IDENTITY) if isinstance(action, dict) else (repr(action),)
+
+
+def _merge_action(actions, action):
+    """Add a register's action to its row once. The same action seen again (serial batches audit a register once
+    each; a saved plan's apply verifies each register in check mode before it binds) is one action, and what was
+    done supersedes what was predicted: an applied row does not also list the prediction."""
+    for index, earlier in enumerate(actions):
+        if _action_key(earlier) == _action_key(action):
+            if isinstance(earlier, dict) and earlier.get("outcome") == "predicted" and action.get("outcome") != "predicted":
+                actions[index] = action
+            return
+    actions.append(action)
+
+
 class DriftCollector(object):
     """Accumulates task results; ``report()`` returns the report dict (already masked)."""
 
@@ -296,7 +315,8 @@ class DriftCollector(object):
         entry = self.registers.setdefault(host, {"host": host, "serial": result.get("serial"), "changes": {},
                                                  "actions": [], "tasks": []})
         entry["changes"].update(changes)
-        entry["actions"].extend(a for a in actions if a not in entry["actions"])  # serial batches: one audit each
+        for action in actions:
+            _merge_action(entry["actions"], action)
         if result.get("declared") is False:  # bindings_audit: a register the inventory does not have
             entry["declared"] = False
         if task not in entry["tasks"]:

@@ -203,6 +203,24 @@ def test_a_failed_bind_shows_the_failed_action_and_the_real_bindings_also_when_u
     assert "bind Shop 5<br>bind Shop 4 (failed)<br>unbind Shop 6 (not attempted)" in markdown, markdown
 
 
+def test_a_register_verified_then_bound_lists_each_action_once_with_what_was_done():
+    # modulkassa-plan --apply: the saved plan's registers are verified in check mode, then bound by the apply play.
+    def bind(outcome):
+        return {"action": "bind", "id": "id-5", "retail_point": "Shop 5", "previous_register": None, "outcome": outcome}
+    changes = {"retail_points": {"before": [], "after": ["Shop 5"]}}
+    collector = _collector()
+    collector.add("reg05", "verify", "modulkassa.pos.register", "changed",
+                  {"changed": True, "serial": "SN-5", "actions": [bind("predicted")], "changes": changes}, check_mode=True)
+    collector.add("reg05", "bind", "modulkassa.pos.register", "changed",
+                  {"changed": True, "serial": "SN-5", "actions": [bind("done")], "changes": changes}, check_mode=False)
+    (entry,) = collector.report()["registers"]
+    assert entry["actions"] == [bind("done")] and entry["tasks"] == ["verify", "bind"]
+    # A prediction seen after what was done does not replace it; the same prediction twice is one action.
+    collector.add("reg05", "audit", "modulkassa.pos.register", "changed",
+                  {"changed": True, "serial": "SN-5", "actions": [bind("predicted")], "changes": changes}, check_mode=True)
+    assert collector.report()["registers"][0]["actions"] == [bind("done")]
+
+
 def _recap(**hosts):
     """``set_stats`` input as the callback builds it from ansible-core's statistics (the PLAY RECAP)."""
     zero = dict.fromkeys(("ok", "changed", "failures", "unreachable", "skipped", "rescued", "ignored"), 0)
