@@ -86,8 +86,6 @@ def name_matches(name, pattern):
     return name_key == pattern_key or fnmatch.fnmatchcase(name_key, pattern_key)
 
 
-
-
 def canonical_desired(spec, path_prefix=""):
     """Canonical dict of the managed fields the user set (others are absent: not managed)."""
     result = {}

@@ -142,7 +142,8 @@ EXAMPLES = r"""
 RETURN = r"""
 plan:
   description:
-    - With O(record_plan), the register's planned actions, bindings before and after, and fingerprint as read (C(register)) (the managed state, never an activation code), with the account's login and the
+    - With O(record_plan), the register's planned actions, bindings before and after, and fingerprint as read
+      (C(register)) (the managed state, never an activation code), with the account's login and the
       collection version. C(tools/modulkassa-plan) writes them to the saved plan or the applied record.
   returned: when O(record_plan=true)
   type: dict

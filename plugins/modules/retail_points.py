@@ -254,7 +254,9 @@ EXAMPLES = r"""
 RETURN = r"""
 plan:
   description:
-    - With O(record_plan), each point's planned action, managed fields before and after, and fingerprint as read (C(points)); after an apply also the state each was left in (C(applied)) (the managed state, never an activation code), with the account's login and the
+    - With O(record_plan), each point's planned action, managed fields before and after, and fingerprint as read
+      (C(points)); after an apply also the state each was left in (C(applied)) (the managed state, never an activation
+      code), with the account's login and the
       collection version. C(tools/modulkassa-plan) writes them to the saved plan or the applied record.
   returned: when O(record_plan=true)
   type: dict

@@ -38,8 +38,6 @@ EXPLANATIONS = {
 }
 
 
-
-
 def _last_json_object(stdout):
     """The agent's answer: the last stdout line that is a JSON object.
 
