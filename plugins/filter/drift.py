@@ -41,6 +41,13 @@ def drift_summary(points_result, registers=None, hostvars=None, check_mode=False
     for host in hosts:
         value = hostvars[host].get(register_result_var) if host in hostvars else None
         results[str(host)] = dict(value) if isinstance(value, Mapping) else None
+    # The registers audited from the cabinet have no register task: bindings_audit's entry for each is its result
+    # (an entry for a register the data does not declare is keyed by its serial, as in the drift report).
+    audit = registers.get("cabinet_audit")
+    for entry in (audit.get("registers") or []) if isinstance(audit, Mapping) else []:
+        key = entry.get("host") or entry.get("serial") if isinstance(entry, Mapping) else None
+        if key and results.get(str(key)) is None:
+            results[str(key)] = dict(entry)
     return build_summary(dict(points_result) if points_result is not None else None, results,
                          [str(host) for host in registers.get("failed") or []], check_mode=check_mode,
                          max_objects=max_objects)
