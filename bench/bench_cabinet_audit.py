@@ -36,7 +36,7 @@ import yaml
 
 from lib import DEMO, PYTHON, REPO_ROOT, Emulator, Registers, Runner, Workspace, emit, log, machine, ratio
 
-AUDIT_PLAYBOOK = (REPO_ROOT / "playbooks" / "registers.yml").read_text(encoding="utf-8")
+AUDIT_PLAYBOOK = REPO_ROOT / "playbooks" / "registers.yml"
 FLOOR = [{"name": "ansible-playbook's own cost for these hosts", "hosts": "registers", "gather_facts": False,
           "tasks": [{"name": "Once", "ansible.builtin.debug": {"msg": "floor"}, "run_once": True}]}]
 # The plugin alone, without the role around it: what the role's own per-host steps cost is the difference.

@@ -284,9 +284,12 @@ class Runner(object):
         self._runs += 1
         rundir = self.workdir / ("run-%03d%s" % (self._runs, "-" + label if label else ""))
         rundir.mkdir()
-        playbook_path = rundir / "playbook.yml"
-        playbook_path.write_text(playbook if isinstance(playbook, str) else
-                                 yaml.safe_dump(playbook, allow_unicode=True, sort_keys=False))
+        if isinstance(playbook, Path):  # a playbook of the collection, run where it is (its relative paths hold)
+            playbook_path = playbook
+        else:
+            playbook_path = rundir / "playbook.yml"
+            playbook_path.write_text(playbook if isinstance(playbook, str) else
+                                     yaml.safe_dump(playbook, allow_unicode=True, sort_keys=False))
         command = [str(Path(PYTHON).parent / "ansible-playbook"), str(playbook_path)]
         if inventory is None:
             inventory = rundir / "localhost.yml"
