@@ -355,12 +355,6 @@ def test_limit_audits_the_registers_it_names_against_the_whole_fleet(cabinet, an
     assert run.rows() == [_bind_row(s2, s2, [estate.name("B")], [estate.name("B"), estate.name("C")],
                                     [_action("bind", estate.ids["C"], estate.name("C"))])]
 
-    # The points only: no register audited, no audit task run.
-    run = estate.plan("--limit", "localhost")
-    assert run.rc == 0, run.why()
-    assert [t for t in run.tasks if t["action"] == "modulkassa.pos.bindings_audit"] == []
-    assert run.report["registers"] == [] and run.requests == {LIST: 1} and run.ssh_execs == 0
-
 
 def test_a_mixed_fleet_reads_each_register_its_own_way(cabinet, registers, ansible_env, tmp_path):
     """One register over SSH (reg04), one from the cabinet alone: site binds the first and audits the second."""
