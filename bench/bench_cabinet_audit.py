@@ -15,6 +15,8 @@ Ours is the collection's own ``playbooks/registers.yml`` in check mode with diff
   ``modulkassa_register_serial`` and ``modulkassa_register_points``, ``modulkassa_registers_via: cabinet`` in
   group_vars/registers.yml, ``modulkassa_points`` in group_vars/all, no ansible_host), no sshd at all; the registers
   beyond the real ones are serials the device API activated (what a register's agent does).
+* **the role in one play**: the same inventories with the ``registers`` role imported in one play over every
+  register (what a playbook calling the role directly runs; the collection's playbooks did so before decision D42).
 * **the plugin alone**: the same inventories with only the ``modulkassa.pos.bindings_audit`` task (no role around it).
 * **floor**: the same inventories with one ``ansible.builtin.debug`` task run once: what ``ansible-playbook`` itself
   costs for that many hosts (start-up, inventory parsing, the play's per-host bookkeeping), measured in the same run.
@@ -36,12 +38,17 @@ import yaml
 
 from lib import DEMO, PYTHON, REPO_ROOT, Emulator, Registers, Runner, emit, log, machine, median_run, ratio, run_in_workspace
 
-AUDIT_PLAYBOOK = (REPO_ROOT / "playbooks" / "registers.yml").read_text(encoding="utf-8")
+AUDIT_PLAYBOOK = REPO_ROOT / "playbooks" / "registers.yml"
 FLOOR = [{"name": "ansible-playbook's own cost for these hosts", "hosts": "registers", "gather_facts": False,
           "tasks": [{"name": "Once", "ansible.builtin.debug": {"msg": "floor"}, "run_once": True}]}]
 # The plugin alone, without the role around it: what the role's own per-host steps cost is the difference.
 TASK_ONLY = [{"name": "bindings_audit alone", "hosts": "registers", "gather_facts": False,
               "tasks": [{"name": "Audit", "modulkassa.pos.bindings_audit": {}, "run_once": True}]}]
+# The registers role in one play over every register (what the collection's playbooks ran before decision D42, and
+# what a playbook that calls the role directly runs): the role's own per-host steps are the difference to ours.
+ROLE_PLAY = [{"name": "The registers role in one play", "hosts": "registers", "gather_facts": False,
+              "tasks": [{"name": "Role", "ansible.builtin.import_role": {"name": "modulkassa.pos.registers",
+                                                                         "rolespec_validate": False}}]}]
 LIST = "GET /api/v1/retail-points"
 
 
@@ -146,6 +153,7 @@ class CabinetAuditBench(object):
         }
         for count in self.args.counts:
             results["cabinet_audit_%d" % count] = self.measure("cabinet-audit-%d" % count, AUDIT_PLAYBOOK, exported[count])
+            results["role_play_%d" % count] = self.measure("role-play-%d" % count, ROLE_PLAY, exported[count])
             results["task_only_%d" % count] = self.measure("task-only-%d" % count, TASK_ONLY, exported[count])
             results["floor_%d" % count] = self.measure("floor-%d" % count, FLOOR, exported[count])
         small, large = min(self.args.counts), max(self.args.counts)
@@ -164,7 +172,7 @@ class CabinetAuditBench(object):
 
     @staticmethod
     def targets(record, results, small, large):
-        cabinet_runs = [name for name in results if name.startswith(("cabinet_audit", "task_only"))]
+        cabinet_runs = [name for name in results if name.startswith(("cabinet_audit", "task_only", "role_play"))]
         ok = all(results[name]["rc"] == 0 and not any(results[name]["changed"].values()) for name in results)
         requests = max(results[name]["api_requests"] for name in cabinet_runs)
         ssh = max(results[name]["ssh_execs"] for name in cabinet_runs)

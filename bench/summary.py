@@ -56,7 +56,7 @@ def _rows(cases):
             runs = case["runs"]
             ssh = runs["ssh_audit"]
             for name in ["ssh_audit", "cabinet_audit_same_hosts"] + ["%s_%d" % (kind, count) for count in case["counts"]
-                                                                     for kind in ("cabinet_audit", "task_only", "floor")
+                                                                     for kind in ("cabinet_audit", "role_play", "task_only", "floor")
                                                                      if "%s_%d" % (kind, count) in runs]:
                 run = runs[name]
                 cabinet_audit.append([name, "%.2f" % run["wall_s"], "%.2f" % run["controller_cpu_s"],

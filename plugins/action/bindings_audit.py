@@ -123,8 +123,13 @@ class ActionModule(CabinetActionBase):
         hostvars = task_vars.get("hostvars") or {}
         groups = task_vars.get("groups") or {}
         batch = list(task_vars.get("ansible_play_batch") or [])
-        fleet = list(groups.get(args["registers_group"]) or [])
-        variables = dict((host, self._variables(hostvars, host)) for host in dict.fromkeys(batch + fleet))
+        variables = dict((host, self._variables(hostvars, host)) for host in dict.fromkeys(batch))
+        if any(found.get(REGISTERS_VIA_VAR, DEFAULT_VIA) != DEFAULT_VIA for found in variables.values()):
+            # The rest of the fleet only matters to a register audited from the cabinet (who else holds its
+            # points): a play whose registers all use SSH does not read it.
+            for host in groups.get(args["registers_group"]) or []:
+                if host not in variables:
+                    variables[host] = self._variables(hostvars, host)
 
         audited, problems, ssh_hosts = [], [], []
         for host in batch:

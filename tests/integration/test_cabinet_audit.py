@@ -13,6 +13,9 @@ collection's own playbooks, against the real emulator: no register host, no SSH.
 * site.yml in this mode binds nothing: drift is refused (exit 1, "binding needs SSH"), no drift passes.
 * On real register hosts, the SSH audit and the cabinet audit of the same state give the same exit code (0, 2, 1) and
   the same register rows.
+* A mixed fleet (one register over SSH, one from the cabinet): site.yml binds the SSH one and audits the other, the
+  audit reads each its own way (the register task runs on the SSH register only), one summary counts both.
+* ``--limit`` in cabinet mode audits the registers it names, against the whole fleet's data.
 
 Registers audited from the cabinet are fictitious serials here: the device API activates points on them (what a
 register's agent does), and they are never reached.
@@ -68,6 +71,7 @@ class PlanRun:
     tasks: list
     ssh_execs: int
     requests: dict
+    summary: dict  # the modulkassa_drift the run published with set_stats (None if it published none)
 
     def why(self):
         return "rc=%s\n%s\n%s\n%s" % (self.rc, self.stdout[-3000:], self.stderr[-2000:], self.markdown)
@@ -149,7 +153,9 @@ class Estate(object):
         self.runs += 1
         workdir = self.tmp_path / ("plan-%02d" % self.runs)
         workdir.mkdir()
-        run_env = dict(self.env, MK_TEST_RESULTS=str(workdir / "results.jsonl"), **(env or {}))
+        run_env = dict(self.env, MK_TEST_RESULTS=str(workdir / "results.jsonl"),
+                       ANSIBLE_CALLBACKS_ENABLED="test_results,custom_stats",
+                       MK_TEST_CUSTOM_STATS=str(workdir / "custom-stats.json"), **(env or {}))
         self.ssh_log.write_text("")
         self.cabinet.reset_counters()
         command = [str(PLAN)] + ([str(playbook)] if playbook else []) + ["-i", str(self.inventory)] + list(args)
@@ -158,10 +164,12 @@ class Estate(object):
         report_dir = workdir / "drift-report"
         report = json.loads((report_dir / "drift-report.json").read_text()) if (report_dir / "drift-report.json").exists() else {}
         markdown = (report_dir / "drift-report.md").read_text() if (report_dir / "drift-report.md").exists() else ""
+        stats = workdir / "custom-stats.json"
+        summary = json.loads(stats.read_text()).get("_run", {}).get("modulkassa_drift") if stats.exists() else None
         return PlanRun(process.returncode, process.stdout, process.stderr, report, markdown,
                        _task_results(workdir / "results.jsonl"),
                        len([line for line in self.ssh_log.read_text().splitlines() if line.strip()]),
-                       self.cabinet.counters(DEMO[0]))
+                       self.cabinet.counters(DEMO[0]), summary)
 
 
 def _bind_row(host, serial, before, after, actions):
@@ -188,6 +196,7 @@ def test_exported_inventory_audits_from_the_cabinet_alone(cabinet, ansible_env, 
     run = estate.plan()
     assert run.rc == 0, run.why()
     assert (run.report["status"], run.report["mode"], run.report["registers"]) == ("no_drift", "check", [])
+    assert (run.summary["status"], run.summary["summary"]["registers"]["unchanged"]) == ("no_drift", 3), run.summary
     assert run.requests == {LIST: 2}, run.requests
     assert run.ssh_execs == 0
     audit = [t for t in run.tasks if t["action"] == "modulkassa.pos.bindings_audit"]
@@ -205,6 +214,11 @@ def test_exported_inventory_audits_from_the_cabinet_alone(cabinet, ansible_env, 
     assert run.rows() == [_bind_row(s2, s2, [estate.name("C")], [estate.name("C"), estate.name("D")],
                                     [_action("bind", estate.ids["D"], estate.name("D"))])]
     assert run.report["summary"]["changes"] == 1 and run.requests == {LIST: 2} and run.ssh_execs == 0
+    # The published summary says the same: status, exit code, the register that would change.
+    assert (run.summary["status"], run.summary["exit_code"]) == ("drift", 2), run.summary
+    assert run.summary["summary"]["registers"] == {"changed": 1, "unchanged": 2, "failed": 0, "unreachable": 0,
+                                                   "not_run": 0}, run.summary
+    assert run.summary["registers"] == [{"host": s2, "serial": s2, "verdict": "changed"}]
 
     # A point held by a register the data does not declare (E on s9), no register of the data serving it -> 2, a row
     # for s9 marked as not in the inventory; a declared register holding nothing (s3 declared F) -> its bind, with a
@@ -315,5 +329,77 @@ def test_ssh_and_cabinet_audits_agree_on_the_same_state(cabinet, registers, ansi
         assert "wrong-password-77" not in from_cabinet.markdown + json.dumps(from_cabinet.report)
     finally:
         declare([], [])  # leave the shared registers as found
+        release = estate.plan(playbook=SITE)
+        assert release.rc in (0, 2), release.why()
+
+
+def test_limit_audits_the_registers_it_names_against_the_whole_fleet(cabinet, ansible_env, tmp_path):
+    """--limit in cabinet mode: the registers it names are audited, who holds what is judged over the whole fleet."""
+    estate = Estate(tmp_path, cabinet, ansible_env)
+    estate.create("A", "B", "C")
+    s1, s2 = estate.serial("1"), estate.serial("2")
+    estate.activate("A", s1)
+    estate.activate("B", s2)
+    estate.write("ABC", {s1: ["A"], s2: ["B", "C"]})  # drift on s2 only: C declared, held by nobody
+
+    run = estate.plan("--limit", s1)
+    assert run.rc == 0, run.why()
+    # s2 is out of the run but in the data: the point it holds is not reported as held by an undeclared register.
+    assert run.report["registers"] == [] and run.ssh_execs == 0
+    audit = [t for t in run.tasks if t["action"] == "modulkassa.pos.bindings_audit"]
+    assert [t["result"]["summary"]["registers"] for t in audit] == [1], audit
+    assert run.requests == {LIST: 1}, run.requests  # no points play: localhost is not in the limit
+
+    run = estate.plan("--limit", s2)
+    assert run.rc == 2, run.why()
+    assert run.rows() == [_bind_row(s2, s2, [estate.name("B")], [estate.name("B"), estate.name("C")],
+                                    [_action("bind", estate.ids["C"], estate.name("C"))])]
+
+
+def test_a_mixed_fleet_reads_each_register_its_own_way(cabinet, registers, ansible_env, tmp_path):
+    """One register over SSH (reg04), one from the cabinet alone: site binds the first and audits the second."""
+    estate = Estate(tmp_path, cabinet, ansible_env, trap_ssh=False)
+    estate.create("A", "B", "C")
+    serial4, s9 = registers.serial("reg04"), estate.serial("9")
+    estate.activate("B", s9)
+    hosts = {"reg04": registers.hosts["reg04"],
+             s9: {"modulkassa_register_serial": s9, "modulkassa_registers_via": "cabinet"}}  # no address at all
+
+    def declare(reg04, cabinet_register):
+        estate.write("ABC", {"reg04": reg04, s9: cabinet_register}, hosts=hosts, via_group=None)
+
+    def register_tasks(run):
+        return sorted(set(t["host"] for t in run.tasks if t["action"] == "modulkassa.pos.register"
+                          and t["status"] != "skipped"))
+
+    try:
+        declare(["A"], ["B"])
+        converge = estate.plan(playbook=SITE)
+        assert converge.rc == 2, converge.why()  # reg04 bound A over SSH; s9 already holds B
+        assert [estate.holder(k) for k in "ABC"] == [serial4, s9, None]
+        assert register_tasks(converge) == ["reg04"]
+        assert [row[0] for row in converge.rows()] == ["reg04"], converge.why()
+
+        audit = estate.plan()
+        assert audit.rc == 0, audit.why()
+        assert register_tasks(audit) == ["reg04"] and audit.report["registers"] == []
+        assert audit.summary["summary"]["registers"]["unchanged"] == 2, audit.summary
+
+        declare(["A"], ["B", "C"])  # drift on the register read from the cabinet
+        audit = estate.plan()
+        assert audit.rc == 2, audit.why()
+        assert audit.rows() == [_bind_row(s9, s9, [estate.name("B")], [estate.name("B"), estate.name("C")],
+                                          [_action("bind", estate.ids["C"], estate.name("C"))])]
+        assert register_tasks(audit) == ["reg04"]
+        assert audit.summary["registers"] == [{"host": s9, "serial": s9, "verdict": "changed"}], audit.summary
+        assert audit.summary["summary"]["registers"]["unchanged"] == 1, audit.summary
+
+        # Apply: reg04 is fine, s9 differs and cannot be bound from the cabinet: refused, nothing written for it.
+        converge = estate.plan(playbook=SITE)
+        assert converge.rc == 1, converge.why()
+        assert "binding needs SSH" in json.dumps(converge.report["failures"])
+        assert estate.holder("C") is None
+    finally:
+        declare([], ["B"])  # leave reg04 as found
         release = estate.plan(playbook=SITE)
         assert release.rc in (0, 2), release.why()

@@ -80,3 +80,22 @@ def test_the_filter_reads_the_registers_results_from_hostvars():
     published = summary_filter(_points(("A", "unchanged", "unchanged")), registers={"hosts": ["reg01", "reg02"],
                                "failed": ["reg02"]}, hostvars=hostvars)
     assert [(r["host"], r["verdict"]) for r in published["registers"]] == [("reg01", "changed"), ("reg02", "failed")]
+
+
+def test_the_filter_takes_the_cabinet_audits_entries_for_the_registers_it_audited():
+    """Registers audited from the cabinet run no register task: bindings_audit's entries are their results."""
+    hostvars = {"reg01": {"registers_result": _register()}, "SN-2": {}, "SN-3": {}}
+    audit = {"changed": True, "ssh_hosts": ["reg01"], "registers": [
+        dict(_register(changed=True, serial="SN-2"), host="SN-2", declared=True),
+        dict(_register(serial="SN-3"), host="SN-3", declared=True),
+        dict(_register(changed=True, serial="SN-9"), host=None, declared=False),  # held by a register not in the data
+    ]}
+    published = summary_filter(None, registers={"hosts": ["reg01", "SN-2", "SN-3"], "failed": [],
+                                                "cabinet_audit": audit}, hostvars=hostvars, check_mode=True)
+    assert [(r["host"], r["verdict"]) for r in published["registers"]] == [("SN-2", "changed"), ("SN-9", "changed")]
+    assert published["summary"]["registers"]["unchanged"] == 2
+    assert (published["status"], published["exit_code"]) == ("drift", 2)
+    # Without the audit's entries the same registers would count as never run, and the drift would go unseen.
+    without = summary_filter(None, registers={"hosts": ["reg01", "SN-2", "SN-3"], "failed": []}, hostvars=hostvars,
+                             check_mode=True)
+    assert (without["status"], without["summary"]["registers"]["not_run"]) == ("no_drift", 2)
