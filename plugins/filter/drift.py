@@ -46,13 +46,10 @@ def drift_summary(points_result, registers=None, hostvars=None, check_mode=False
         for name in (CABINET_LISTING_VAR, CABINET_AUDIT_VAR):
             if name not in once and host in hostvars and isinstance(hostvars[host].get(name), Mapping):
                 once[name] = dict(hostvars[host][name])
-    # The registers audited from the cabinet have no register task: bindings_audit's entry for each is its result
-    # (an entry for a register the data does not declare is keyed by its serial, as in the drift report).
+    # The registers audited from the cabinet have no register task: the audit's result, passed by the playbook
+    # (registers.cabinet_audit) or registered by the registers role on its hosts, has an entry for each, which
+    # build_summary takes as that register's result (a register the data does not declare: host null).
     audit = registers.get("cabinet_audit")
-    for entry in (audit.get("registers") or []) if isinstance(audit, Mapping) else []:
-        key = entry.get("host") or entry.get("serial") if isinstance(entry, Mapping) else None
-        if key and results.get(str(key)) is None:
-            results[str(key)] = dict(entry)
     return build_summary(dict(points_result) if points_result is not None else None, results,
                          [str(host) for host in registers.get("failed") or []], check_mode=check_mode,
                          max_objects=max_objects, cabinet_listing=once.get(CABINET_LISTING_VAR),

@@ -32,7 +32,10 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..",
 
 def _emulator_validation():
     """sandbox/cabinet/validation.py as a file (the emulator never imports the collection, nor we the emulator's package)."""
-    spec = importlib.util.spec_from_file_location("emulator_validation", os.path.join(ROOT, "sandbox", "cabinet", "validation.py"))
+    path = os.path.join(ROOT, "sandbox", "cabinet", "validation.py")
+    if not os.path.exists(path):  # the installed tarball (the 2.16 run) ships no emulator; the checkout's run has it
+        pytest.skip("the emulator is not part of the installed collection")
+    spec = importlib.util.spec_from_file_location("emulator_validation", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -92,7 +92,9 @@ def test_the_filter_takes_the_cabinet_audits_entries_for_the_registers_it_audite
     ]}
     published = summary_filter(None, registers={"hosts": ["reg01", "SN-2", "SN-3"], "failed": [],
                                                 "cabinet_audit": audit}, hostvars=hostvars, check_mode=True)
-    assert [(r["host"], r["verdict"]) for r in published["registers"]] == [("SN-2", "changed"), ("SN-9", "changed")]
+    # A register the data does not declare has no host: host null, its serial (as in docs/awx.md).
+    assert [(r["host"], r["serial"], r["verdict"]) for r in published["registers"]] == [
+        ("SN-2", "SN-2", "changed"), (None, "SN-9", "changed")]
     assert published["summary"]["registers"]["unchanged"] == 2
     assert (published["status"], published["exit_code"]) == ("drift", 2)
     # Without the audit's entries the same registers would count as never run, and the drift would go unseen.
