@@ -86,21 +86,9 @@ options:
       - Seconds to wait for the cabinet to show a binding (or a release) after the agent reported it done.
     type: float
     default: 60
-  saved_plan:
-    description:
-      - Path of a saved plan (C(tools/modulkassa-plan --out), format in the collection's C(docs/gitops.md)) to apply
-        instead of whatever the data and the cabinet say now. The register is re-planned from its agent's status and only the plan's actions are made.
-      - The task fails, before any write, when the plan was made for another account or collection version, or
-        when an object the plan writes moved since (its fingerprint differs); the result's RV(stale) names them.
-      - What the plan does not write is not guarded and not touched, even if it drifted since (decision D41).
-    type: path
-  record_plan:
-    description:
-      - Return the plan entries in RV(plan) (for C(tools/modulkassa-plan)'s saved plan and applied record).
-    type: bool
-    default: false
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
+  - modulkassa.pos.saved_plan
   - modulkassa.pos.attributes
 attributes:
   check_mode:
@@ -149,14 +137,11 @@ plan:
   type: dict
   sample: {login: ops@example.com, collection_version: 0.1.0}
 stale:
-  description: With O(saved_plan), the planned objects that moved since the plan was made, and how.
+  description: With O(saved_plan), this register (by serial) and how it moved since the plan; the task is refused.
   returned: when a saved plan is refused
   type: list
   elements: dict
-  sample:
-    - id: 3f2b8c1e-7a4d-4e0b-9c55-2a6f1d8e4b90
-      name: Shop 7
-      how: changed in the cabinet after the plan was made (address)
+  sample: [{id: SN-REG07, how: "it held ['Shop 5'] when planned, it holds [] now"}]
 serial:
   description: Serial number of the register, as its agent reports it.
   returned: success

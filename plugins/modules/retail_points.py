@@ -168,21 +168,9 @@ options:
         first converge of 1,000 points, see the collection's C(docs/scale.md)); lower it for a rate-limited account.
     type: int
     default: 16
-  saved_plan:
-    description:
-      - Path of a saved plan (C(tools/modulkassa-plan --out), format in the collection's C(docs/gitops.md)) to apply
-        instead of whatever the data and the cabinet say now. The points are re-planned from one list of the cabinet and only the plan's writes are made.
-      - The task fails, before any write, when the plan was made for another account or collection version, or
-        when an object the plan writes moved since (its fingerprint differs); the result's RV(stale) names them.
-      - What the plan does not write is not guarded and not touched, even if it drifted since (decision D41).
-    type: path
-  record_plan:
-    description:
-      - Return the plan entries in RV(plan) (for C(tools/modulkassa-plan)'s saved plan and applied record).
-    type: bool
-    default: false
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
+  - modulkassa.pos.saved_plan
   - modulkassa.pos.attributes
 attributes:
   check_mode:

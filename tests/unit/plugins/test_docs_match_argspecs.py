@@ -25,20 +25,23 @@ CABINET_GROUP = ["retail_point", "retail_points", "retail_point_info", "register
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 
 
-def _fragment(name):
-    module = importlib.import_module("ansible_collections.modulkassa.pos.plugins.doc_fragments.cabinet")
+def _fragment(name, fragment_module="cabinet"):
+    module = importlib.import_module("ansible_collections.modulkassa.pos.plugins.doc_fragments.%s" % fragment_module)
     return yaml.safe_load(getattr(module.ModuleDocFragment, name))
 
 
 def _documented_options(plugin):
+    """The module's options with those of its fragments (``modulkassa.pos.<file>[.<variable>]``), as ansible-doc
+    merges them."""
     module = importlib.import_module("ansible_collections.modulkassa.pos.plugins.modules.%s" % plugin)
     doc = yaml.safe_load(module.DOCUMENTATION)
     options = dict(doc.get("options", {}))
     for fragment in doc.get("extends_documentation_fragment", []):
-        if fragment == "modulkassa.pos.cabinet":
-            options.update(_fragment("DOCUMENTATION")["options"])
-        elif fragment == "modulkassa.pos.cabinet.point_attributes":
-            options.update(_fragment("POINT_ATTRIBUTES")["options"])
+        if not fragment.startswith("modulkassa.pos."):
+            continue  # ansible-core's fragments add attributes, no option
+        parts = fragment.split(".")[2:]  # after modulkassa.pos
+        variable = parts[1].upper() if len(parts) > 1 else "DOCUMENTATION"
+        options.update(_fragment(variable, parts[0]).get("options") or {})
     return options
 
 

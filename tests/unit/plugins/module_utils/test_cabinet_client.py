@@ -152,7 +152,9 @@ def test_url_with_userinfo_is_rejected_without_echoing_it():
     assert "T0p-S3cret" not in message and "admin" not in message
 
 
-def test_client_options_reach_httpx(monkeypatch):
+@pytest.fixture
+def httpx_clients(monkeypatch):
+    """The keyword arguments of every httpx.Client the cabinet client makes (the clients are real)."""
     seen = []
     real_client = httpx.Client
 
@@ -161,6 +163,11 @@ def test_client_options_reach_httpx(monkeypatch):
         return real_client(**kwargs)
 
     monkeypatch.setattr(cc.httpx, "Client", recording_client)
+    return seen
+
+
+def test_client_options_reach_httpx(httpx_clients):
+    seen = httpx_clients
     CabinetClient(BASE, LOGIN, PASSWORD, timeout=7).close()
     CabinetClient(BASE, LOGIN, PASSWORD, validate_certs=False, ca_path=certifi.where()).close()
     CabinetClient(BASE, LOGIN, PASSWORD, ca_path=certifi.where()).close()
@@ -748,15 +755,8 @@ def test_write_guard_is_asked_before_every_retry(make, sleeps):
 
 # ---- built from options: the one builder of the action base, the inventory plugin and the event source ----------
 
-def test_client_from_options_applies_the_defaults_of_unset_options(monkeypatch):
-    seen = []
-    real_client = httpx.Client
-
-    def recording_client(**kwargs):
-        seen.append(kwargs)
-        return real_client(**kwargs)
-
-    monkeypatch.setattr(cc.httpx, "Client", recording_client)
+def test_client_from_options_applies_the_defaults_of_unset_options(httpx_clients):
+    seen = httpx_clients
     options = dict((name, None) for name in cc.CLIENT_OPTIONS)
     options.update(cabinet_url=BASE + "/", cabinet_login=LOGIN, cabinet_password=PASSWORD)
     with cc.client_from_options(options) as client:
