@@ -149,9 +149,11 @@ if ((${#paths[@]} == 0 && !user_paths)); then
     echo "no test directories (tests/unit, tests/sandbox, tests/integration): nothing was tested" >&2
     exit 1
 fi
-log "---- pytest: python -m pytest -n ${workers} --dist loadgroup ${paths[*]:-} ${pytest_args[*]:-}"
+log "---- pytest: python -m pytest -n ${workers} --dist loadgroup --durations=25 ${paths[*]:-} ${pytest_args[*]:-}"
 rc=0
-python -m pytest -n "${workers}" --dist loadgroup ${paths[@]+"${paths[@]}"} ${pytest_args[@]+"${pytest_args[@]}"} || rc=$?
+# --durations: the slowest tests are printed before pytest's summary line (still the last line), so every CI log
+# says where the test command's time goes.
+python -m pytest -n "${workers}" --dist loadgroup --durations=25 ${paths[@]+"${paths[@]}"} ${pytest_args[@]+"${pytest_args[@]}"} || rc=$?
 if ((rc == 5)); then
     echo "pytest collected no tests: that is a failure, not a pass" >&2
     exit 1
