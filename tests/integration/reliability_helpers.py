@@ -177,7 +177,8 @@ def _proc_stat(pid):
     return rest[0], int(rest[1])
 
 
-def _descendants(root):
+def descendants(root):
+    """Every process below ``root`` in the PPID tree (a snapshot), whatever its session."""
     children = {}
     for name in os.listdir("/proc"):
         if name.isdigit():
@@ -207,7 +208,7 @@ def kill_tree(process):
     """
     tree = set()
     for dummy in range(100):
-        found = {process.pid} | set(_descendants(process.pid)) | {pid for pid in tree if _alive(pid)}
+        found = {process.pid} | set(descendants(process.pid)) | {pid for pid in tree if _alive(pid)}
         for pid in found - tree:
             try:
                 os.kill(pid, signal.SIGSTOP)

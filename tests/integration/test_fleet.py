@@ -32,6 +32,10 @@ import uuid
 import pytest
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from reliability_helpers import descendants  # noqa: E402
+
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SITE = os.path.join(REPO_ROOT, "playbooks", "site.yml")
 AUDIT = os.path.join(REPO_ROOT, "playbooks", "audit.yml")
@@ -500,23 +504,6 @@ ADDRESS_SPACE_BOUND = 3 * 1024 ** 3
 WALL_BOUND_S = 240
 
 
-def _descendants(root):
-    children = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open("/proc/%s/stat" % entry) as handle:
-                    children.setdefault(int(handle.read().rsplit(")", 1)[1].split()[1]), []).append(int(entry))
-            except OSError:
-                pass
-    found, todo = [], list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(children.get(pid, []))
-    return found
-
-
 def _bounded_playbook(command, env, cwd):
     """Run ansible-playbook under RLIMIT_AS and RLIMIT_CPU (inherited by its forks); returns (rc, output, peak RSS
     in MB of the process and every descendant it reaped: wait4's rusage)."""
@@ -533,7 +520,7 @@ def _bounded_playbook(command, env, cwd):
             if pid:
                 break
             if time.monotonic() > deadline:
-                for child in [process.pid] + _descendants(process.pid):  # the forks call setsid(): not in its group
+                for child in [process.pid] + descendants(process.pid):  # the forks call setsid(): not in its group
                     try:
                         os.kill(child, signal.SIGKILL)
                     except ProcessLookupError:

@@ -68,7 +68,9 @@ def test_5xx(emu, demo):
 def test_drop_before_writes_nothing(emu, demo):
     set_knobs(emu, p_drop_before=1)
     body = point_body()
-    with pytest.raises(httpx.RemoteProtocolError):
+    # A connection closed before any answer: "disconnected without response", or a reset when the close meets the
+    # request body still unread in the server's buffer (timing); either way the client got no answer.
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
         demo.post("/api/v1/retail-points", json=body)
     set_knobs(emu, p_drop_before=0)
     assert_error(demo.get("/api/v1/retail-point/%s" % body["id"]), 404, "retail-point-not-found")
