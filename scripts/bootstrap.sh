@@ -74,7 +74,7 @@ log "python: ${PY} (${PY_VERSION})"
 # has 3.13): mixing interpreters in one venv breaks compiled wheels. pip is skipped while a stamp in DIR (hash of
 # the requirements files and the Python version) says nothing changed.
 ensure_venv() {
-    local dir="$1" py="$2" requirements="$3" want_home have_home="" stamp stamp_file start
+    local dir="$1" py="$2" requirements="$3" want_home have_home="" stamp stamp_file start uv
     want_home="$("${py}" -c 'import os, sys; print(os.path.realpath(sys.base_prefix), "%d.%d.%d" % sys.version_info[:3])')"
     if [[ -x "${dir}/bin/python" ]]; then
         have_home="$("${dir}/bin/python" -c 'import os, sys; print(os.path.realpath(sys.base_prefix), "%d.%d.%d" % sys.version_info[:3])' 2>/dev/null || true)"
@@ -82,7 +82,11 @@ ensure_venv() {
     if [[ "${have_home}" != "${want_home}" ]]; then
         [[ -e "${dir}" ]] && log "replacing ${dir} (was: ${have_home:-broken}, want: ${want_home})"
         rm -rf "${dir}"
-        "${py}" -m venv "${dir}"
+        # .venv hosts uv (ensure_uv) so it needs pip; the others are made by uv, without pip: nothing runs pip in
+        # them, and ensurepip is most of a venv's creation time.
+        if [[ "${dir}" == "${VENV}" ]] || ! uv="$(ensure_uv)" || ! "${uv}" venv --quiet --python "${py}" "${dir}"; then
+            "${py}" -m venv "${dir}"
+        fi
         did+=("created ${dir##*/} with Python ${want_home##* }")
     fi
     stamp_file="${dir}/.mk-bootstrap-stamp"
@@ -93,11 +97,42 @@ ensure_venv() {
     fi
     start="$(now)"
     log "installing ${requirements} into ${dir##*/} ..."
-    "${dir}/bin/python" -m pip install --disable-pip-version-check --quiet -r "${requirements}"
-    # A broken dependency set must fail here, not as an odd import error in some later gate.
-    "${dir}/bin/python" -m pip check --disable-pip-version-check
+    local installer="pip"
+    if uv="$(ensure_uv)"; then
+        if "${uv}" pip install --quiet --python "${dir}/bin/python" -r "${requirements}"; then
+            installer="uv"
+        else
+            warn "uv could not install ${requirements} (a pip-only mirror?): installing with pip instead"
+        fi
+    fi
+    if [[ "${installer}" == uv ]]; then
+        # A broken dependency set must fail here, not as an odd import error in some later gate.
+        "${uv}" pip check --quiet --python "${dir}/bin/python"
+    else
+        "${dir}/bin/python" -m pip install --disable-pip-version-check --quiet -r "${requirements}"
+        "${dir}/bin/python" -m pip check --disable-pip-version-check
+    fi
     echo "${stamp}" >"${stamp_file}"
-    did+=("installed ${requirements} into ${dir##*/} ($(elapsed "${start}")s)")
+    did+=("installed ${requirements} into ${dir##*/} with ${installer} ($(elapsed "${start}")s)")
+}
+
+# ensure_uv: prints the path of uv (the installer pinned in requirements-dev.txt), putting it into .venv with pip
+# first when it is not there. uv installs the two tool sets in seconds where pip takes over a minute on a fresh
+# machine, which is most of a fresh clone's bootstrap. It reads neither pip.conf nor PIP_* variables, so a machine
+# that reaches packages only through a pip-configured mirror fails here and the caller falls back to pip; so does
+# MK_BOOTSTRAP_PIP=1.
+ensure_uv() {
+    local pin
+    [[ "${MK_BOOTSTRAP_PIP:-0}" == 1 ]] && return 1
+    pin="$(grep -E '^uv==' "${REPO_ROOT}/requirements-dev.txt" | head -n1)"
+    [[ -n "${pin}" ]] || return 1
+    if [[ "$("${VENV}/bin/uv" --version 2>/dev/null)" != "uv ${pin#uv==}"* ]]; then
+        "${VENV}/bin/python" -m pip install --disable-pip-version-check --quiet "${pin}" >&2 || {
+            warn "could not install ${pin} into ${VENV##*/}: installing with pip instead"
+            return 1
+        }
+    fi
+    echo "${VENV}/bin/uv"
 }
 
 ensure_venv "${VENV}" "${PY}" requirements-dev.txt

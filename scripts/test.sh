@@ -49,11 +49,23 @@ if ! run_step bootstrap bash scripts/bootstrap.sh; then
 fi
 use_venv
 
+# The static gates run beside the 2.16 steps: the gates keep about one core busy (ansible-test, ansible-lint and
+# ansible-doc are one process at a time), the 2.16 tests wait on sshd and the emulator part of the time, so together
+# they fill the two cores in about the time of the longer one. Their output goes to a log printed when they end,
+# so neither's output is cut into the other's.
+SANITY_LOG="${TMP_DIR}/sanity.log"
+sanity_pid=""
 if ((quick)); then
     skip_step sanity "--quick"
 else
     # sanity.sh records its own steps (build, install, content, ...) in MK_STEP_LOG.
-    bash scripts/sanity.sh || worst=1
+    log "---- static gates (scripts/sanity.sh) in the background; their output follows the 2.16 steps"
+    # Its own session (setsid), so the trap can stop all of it, ansible-test's children too, when this script is
+    # interrupted or ends early.
+    setsid bash scripts/sanity.sh >"${SANITY_LOG}" 2>&1 &
+    sanity_pid=$!
+    trap '[[ -n "${sanity_pid}" ]] && kill -- "-${sanity_pid}" 2>/dev/null; true' EXIT
+    trap 'exit 130' INT TERM
 fi
 
 # ---- ansible-core 2.16, the oldest supported core -------------------------------------------------------
@@ -126,6 +138,15 @@ if ((with_216)); then
     fi
 else
     skip_step 2.16 "--quick (add --with-2.16)"
+fi
+
+if [[ -n "${sanity_pid}" ]]; then
+    sanity_rc=0
+    wait "${sanity_pid}" || sanity_rc=$?
+    sanity_pid=""
+    log "---- static gates (scripts/sanity.sh): output"
+    cat "${SANITY_LOG}"
+    ((sanity_rc == 0)) || worst=1
 fi
 
 # pytest: only the test trees that exist (a missing path is a usage error for pytest). When the pytest

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -182,6 +183,7 @@ def _action(action, point_id, name, previous=None):
             "outcome": "predicted"}
 
 
+@pytest.mark.slow
 def test_exported_inventory_audits_from_the_cabinet_alone(cabinet, ansible_env, tmp_path):
     estate = Estate(tmp_path, cabinet, ansible_env)
     estate.create("A", "B", "C", "D", "E", "F", "G")
@@ -278,6 +280,7 @@ def test_site_in_cabinet_mode_binds_nothing(cabinet, ansible_env, tmp_path):
     assert estate.holder("B") is None
 
 
+@pytest.mark.slow
 def test_ssh_and_cabinet_audits_agree_on_the_same_state(cabinet, registers, ansible_env, tmp_path):
     """Real register hosts: the wrapper's exit code and register rows are the same in both modes, state by state."""
     estate = Estate(tmp_path, cabinet, ansible_env, trap_ssh=False)
@@ -356,6 +359,7 @@ def test_limit_audits_the_registers_it_names_against_the_whole_fleet(cabinet, an
                                     [_action("bind", estate.ids["C"], estate.name("C"))])]
 
 
+@pytest.mark.slow
 def test_a_mixed_fleet_reads_each_register_its_own_way(cabinet, registers, ansible_env, tmp_path):
     """One register over SSH (reg04), one from the cabinet alone: site binds the first and audits the second."""
     estate = Estate(tmp_path, cabinet, ansible_env, trap_ssh=False)

@@ -131,6 +131,7 @@ def _holder(cabinet, name):
     return (points[0].get("kkmInfo") or {}).get("serialNumber") if points and points[0]["kktStatus"] != "KKT_NOT_PLUGGED" else None
 
 
+@pytest.mark.slow
 def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, registers, ansible_env, tmp_path):
     estate = Estate(tmp_path, cabinet, registers, ansible_env)
 
@@ -220,6 +221,7 @@ def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, regi
         assert secret not in reports, "a secret reached a drift report"
 
 
+@pytest.mark.slow
 def test_plan_runs_the_collections_audit_playbook_by_default(cabinet, registers, ansible_env, run_playbook, tmp_path):
     """modulkassa.pos.audit (validate -> points -> registers, in check mode) through the wrapper's default."""
     tag = "Audit-%s" % uuid.uuid4().hex[:6]

@@ -158,6 +158,7 @@ def _read_report(path):
         return None  # not there yet, or being written
 
 
+@pytest.mark.slow
 def test_a_hand_edit_runs_the_audit_through_the_example_rulebook(rulebook_venv, installed_collection, cabinet, tmp_path):
     api = cabinet.api(WATCHED)
     name = "EDA e2e %s" % uuid.uuid4().hex[:6]

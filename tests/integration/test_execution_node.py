@@ -32,6 +32,7 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -217,6 +218,7 @@ def _secrets(node, cabinet, registers):
     return {"password": [DEMO[1]], "codes": codes, "device credentials": device}
 
 
+@pytest.mark.slow
 def test_jobs_through_transmit_worker_process(cabinet, registers, ansible_env, tmp_path):
     node = ExecutionNode(tmp_path, cabinet, registers, ansible_env)
 

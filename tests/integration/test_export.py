@@ -25,6 +25,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from reliability_helpers import unwrap_unsafe  # noqa: E402
@@ -383,6 +385,7 @@ def test_check_mode_reads_the_cabinet_and_writes_no_file(cabinet, run_playbook, 
     assert _files(dest) == before
 
 
+@pytest.mark.slow
 def test_filters_export_one_legal_entity_or_names_by_pattern(cabinet, run_playbook, ansible_env, tmp_path):
     _empty_account(cabinet)
     with _api(cabinet) as api:
@@ -423,6 +426,7 @@ def test_filters_export_one_legal_entity_or_names_by_pattern(cabinet, run_playbo
     assert bad.rc != 0 and _export_result(bad)["field"] == "inn[0]" and cabinet.counters() == {}
 
 
+@pytest.mark.slow
 def test_a_thousand_points_cost_one_request_and_round_trip(cabinet, run_playbook, ansible_env, tmp_path):
     """The 1,000-point case (the bench measures its time: bench/bench_export.py)."""
     _empty_account(cabinet)

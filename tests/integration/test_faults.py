@@ -19,6 +19,8 @@ import sys
 import time
 import uuid
 
+import pytest
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from reliability_helpers import (  # noqa: E402
@@ -60,6 +62,7 @@ def _converge_playbook(cabinet, tag, wanted):
     return dump(points_play, registers_play), {"wanted": wanted}
 
 
+@pytest.mark.slow
 def test_converge_under_faults_reaches_the_declared_state(cabinet, registers, run_playbook):
     tag = unique("Faults")
     # reg01 serves two points, the others one each: six activations under faults.

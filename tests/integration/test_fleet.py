@@ -152,6 +152,7 @@ def leave_registers_empty(cabinet, registers, run_playbook):
         run_playbook(RELEASE_ALL, inventory=registers.inventory, env=_env(cabinet))
 
 
+@pytest.mark.slow
 def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, registers, run_playbook, tmp_path,
                                                                     leave_registers_empty):
     tag = "Fleet-%s" % uuid.uuid4().hex[:6]

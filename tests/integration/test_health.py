@@ -148,6 +148,7 @@ def released(cabinet, registers, run_playbook):
                  env={"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": ACCOUNT[0], "MODULKASSA_PASSWORD": ACCOUNT[1]})
 
 
+@pytest.mark.slow
 def test_every_health_state_in_the_audit_report_summary_and_exit_codes(cabinet, registers, ansible_env, run_playbook,
                                                                        tmp_path, released):
     estate = Estate(tmp_path, cabinet, registers, ansible_env)

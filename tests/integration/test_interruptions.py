@@ -29,6 +29,7 @@ import time
 import uuid
 
 import httpx
+import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -181,6 +182,7 @@ def _tail(samples):
     return max([t for (t, n), (dummy, n0) in zip(samples[1:], samples) if n > n0] or [0.0])
 
 
+@pytest.mark.slow
 def test_cancelled_converge_stops_writing_and_the_next_run_converges(cabinet, run_playbook):
     """A process-group kill of a slow converge: the surviving worker's writer threads finish the writes in flight
     (at most ``concurrency``) and start no new one; nothing arrives after 2 s. Then the next run converges."""
@@ -218,6 +220,7 @@ def test_cancelled_converge_stops_writing_and_the_next_run_converges(cabinet, ru
     assert run.result("points")["changed"] is False and cabinet.writes(DEMO[0]) == 0
 
 
+@pytest.mark.slow
 def test_cancelled_binding_issues_no_new_code(cabinet, registers, run_playbook, tmp_path):
     """A process-group kill while a register redeems the first of two codes: the activation under way is the
     register's own (it completes or not), but the surviving worker issues no code for the second point and runs no

@@ -121,6 +121,7 @@ def molecule(tmp_path):
     runner.stop_sandbox()
 
 
+@pytest.mark.slow
 def test_molecule_test_all(molecule):
     """`molecule test --all`: the default scenario's create, then retail_points and registers (converge,
     idempotence, verify, check), then destroy. The exit status decides; the records show the steps really
@@ -145,6 +146,7 @@ def test_molecule_test_all(molecule):
     assert not molecule.sandbox.exists()
 
 
+@pytest.mark.slow
 def test_molecule_check_after_converge(molecule):
     """`molecule converge`, then `molecule check` on the sandbox it left running. In between, the cabinet
     drifts, and a bare --check of the scenario's converge.yml must fail on the guard (so the guard is not

@@ -95,6 +95,7 @@ def _cutting_agent(registers, name, kind, directory):
     return str(path)
 
 
+@pytest.mark.slow
 def test_bind_rebind_exclusive_unbind_and_noop(cabinet, registers, run_playbook):
     names, ids = _create_points(cabinet, 3, "Bind-%s" % uuid.uuid4().hex[:6])
     wanted = {"reg01": names[:2], "reg02": [ids[2]]}  # two points on one register; names and ids both work
@@ -210,6 +211,7 @@ def test_expired_code_gives_a_clear_message_and_no_live_code(cabinet, registers,
     assert by_host(run, "register")["reg03"]["status"] == "changed" and holder_of(cabinet, ids[0]) == registers.serial("reg03")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("cut", ["connection", "timeout"])
 def test_bind_cut_off_before_redeeming_leaves_no_live_code(cut, cabinet, registers, ansible_env, tmp_path):
     """The register holds one point and must take a second. The SSH connection drops (or the task's timeout fires)

@@ -20,6 +20,8 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAN = REPO_ROOT / "tools" / "modulkassa-plan"
 DEMO = ("demo@example.com", "demo-password-1")
@@ -62,6 +64,7 @@ def _ansible_playbook():
     return os.environ.get("MK_ANSIBLE_PLAYBOOK") or str(Path(sys.executable).parent / "ansible-playbook")
 
 
+@pytest.mark.slow
 def test_the_report_and_the_exit_code_agree_with_the_recap(cabinet, registers, ansible_env, tmp_path):
     tag = "Recap-%s" % uuid.uuid4().hex[:6]
     points = [{"name": "%s %d" % (tag, i), "inn": "7707083893", "kpp": "773601001"} for i in range(2)]

@@ -14,6 +14,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,7 @@ DEMO = ("demo@example.com", "demo-password-1")
 class Estate(object):
     """An inventory directory with fleet data the test edits, and the wrapper run as a pipeline runs it."""
 
-    def __init__(self, tmp_path, cabinet, registers, ansible_env):
+    def __init__(self, tmp_path, cabinet, registers, ansible_env, with_registers=True):
         self.tag = "Plan-%s" % uuid.uuid4().hex[:6]
         self.tmp_path = tmp_path
         self.cabinet = cabinet
@@ -36,7 +37,8 @@ class Estate(object):
         self.inventory = tmp_path / "inventory"
         (self.inventory / "group_vars" / "all").mkdir(parents=True)
         (self.inventory / "host_vars").mkdir()
-        (self.inventory / "registers.yml").write_text(Path(registers.inventory).read_text(), encoding="utf-8")
+        if with_registers:  # without: the plays' register hosts are none, which the point cases do not need
+            (self.inventory / "registers.yml").write_text(Path(registers.inventory).read_text(), encoding="utf-8")
         self.env = dict(ansible_env, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""),
                         MODULKASSA_URL=cabinet.url, MODULKASSA_LOGIN=DEMO[0], MODULKASSA_PASSWORD=DEMO[1])
         self.runs = 0
@@ -90,7 +92,10 @@ def _without_timestamp(path):
     return document
 
 
-def test_plan_apply_audit_and_every_refusal(cabinet, registers, ansible_env, run_playbook, tmp_path):
+@pytest.mark.slow
+def test_plan_apply_audit_and_a_register_rebound_by_hand(cabinet, registers, ansible_env, run_playbook, tmp_path):
+    """The whole path with a register: plan (twice: the same plan), apply, the audit after it; then a plan that
+    binds a register, the register rebound by hand, and the apply refused with nothing written."""
     estate = Estate(tmp_path, cabinet, registers, ansible_env)
     plan1, plan1b = tmp_path / "plan1.json", tmp_path / "plan1b.json"
 
@@ -117,11 +122,47 @@ def test_plan_apply_audit_and_every_refusal(cabinet, registers, ansible_env, run
     audit = estate.run()
     assert audit.returncode == 0, audit.why
 
+    # plan made with registers -> a register rebound by hand -> refused
+    estate.bindings["reg02"] = [estate.points[1]["name"]]
+    plan5 = tmp_path / "plan5.json"
+    assert estate.run("--out", str(plan5)).returncode == 2
+    by_hand = run_playbook("""\
+- hosts: reg03
+  gather_facts: false
+  tasks:
+    - modulkassa.pos.register:
+        retail_points: ["%s"]
+""" % estate.points[1]["name"], inventory=str(estate.inventory),
+        env={"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": DEMO[1]})
+    assert by_hand.rc == 0, by_hand.output_tail()
+    cabinet.reset_counters()
+    moved = estate.run("--apply", str(plan5))
+    assert moved.returncode == 1 and "reg" in moved.stdout + moved.stderr, moved.why
+    assert "saved plan is stale" in moved.stdout + moved.stderr, moved.why
+    assert cabinet.writes(DEMO[0]) == 0
+
+    estate.release(run_playbook)
+
+
+@pytest.mark.slow
+def test_hand_edits_data_changes_and_bad_plan_files(cabinet, registers, ansible_env, run_playbook, tmp_path):
+    """Points only (no register hosts: these cases are the cabinet's): a planned point edited by hand refuses the
+    apply, an unplanned one does not; --since labels where each drift came from; changed data, another account,
+    an edited or truncated plan file refuse, with nothing written."""
+    estate = Estate(tmp_path, cabinet, registers, ansible_env, with_registers=False)
+    estate.write()
+    converged = run_playbook(str(REPO_ROOT / "playbooks" / "site.yml"), inventory=str(estate.inventory),
+                             env={"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0],
+                                  "MODULKASSA_PASSWORD": DEMO[1]})
+    assert converged.rc == 0, converged.output_tail()
+
     # plan -> a planned point edited by hand -> refused, nothing written, the point named
     estate.points[0]["phone"] = "+7 495 123-45-99"
     estate.points[1]["address"] = "Казань, Баумана 7"
     plan2 = tmp_path / "plan2.json"
-    assert estate.run("--out", str(plan2)).returncode == 2
+    planned = estate.run("--out", str(plan2))
+    assert planned.returncode == 2, planned.why
+    assert planned.report["retail_points"] and "origin" not in json.dumps(planned.report["retail_points"])  # no record, no label
     estate.edit_by_hand("A", address="Москва, Тверская 9")
     cabinet.reset_counters()
     refused = estate.run("--apply", str(plan2))
@@ -152,7 +193,6 @@ def test_plan_apply_audit_and_every_refusal(cabinet, registers, ansible_env, run
     assert origins[estate.points[1]["name"]] == {"address": "git"}, origins
     assert origins[estate.points[0]["name"]] == {"address": "both"}, origins
     assert "changed in the cabinet outside git" in since.markdown and "changed in git, not yet applied" in since.markdown
-    assert "origin" not in json.dumps(estate.run().report["retail_points"])  # no record, no label
 
     # plan -> the data changes -> refused
     plan4 = tmp_path / "plan4.json"
@@ -178,24 +218,3 @@ def test_plan_apply_audit_and_every_refusal(cabinet, registers, ansible_env, run
         refused = estate.run("--apply", str(bad))
         assert refused.returncode == 1 and words in refused.stderr, refused.why
         assert not refused.report  # nothing ran
-
-    # plan made with registers -> a register rebound by hand -> refused
-    estate.bindings["reg02"] = [estate.points[1]["name"]]
-    plan5 = tmp_path / "plan5.json"
-    assert estate.run("--out", str(plan5)).returncode == 2
-    by_hand = run_playbook("""\
-- hosts: reg03
-  gather_facts: false
-  tasks:
-    - modulkassa.pos.register:
-        retail_points: ["%s"]
-""" % estate.points[1]["name"], inventory=str(estate.inventory),
-        env={"MODULKASSA_URL": cabinet.url, "MODULKASSA_LOGIN": DEMO[0], "MODULKASSA_PASSWORD": DEMO[1]})
-    assert by_hand.rc == 0, by_hand.output_tail()
-    cabinet.reset_counters()
-    moved = estate.run("--apply", str(plan5))
-    assert moved.returncode == 1 and "reg" in moved.stdout + moved.stderr, moved.why
-    assert "saved plan is stale" in moved.stdout + moved.stderr, moved.why
-    assert cabinet.writes(DEMO[0]) == 0
-
-    estate.release(run_playbook)

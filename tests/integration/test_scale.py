@@ -15,6 +15,7 @@ import subprocess
 import sys
 import uuid
 
+import pytest
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -70,6 +71,7 @@ def _agent_bindings(registers, host):
     return set(b["retailPointId"] for b in json.loads(done.stdout)["bindings"])
 
 
+@pytest.mark.slow
 def test_concurrent_slices_of_the_registers_play_end_consistent(cabinet, registers, ansible_env, tmp_path):
     tag = unique("Slice")
     names = ["%s %d" % (tag, i) for i in range(8)]

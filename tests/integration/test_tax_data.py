@@ -17,6 +17,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -43,6 +44,7 @@ def _why(run):
     return run.output_tail()
 
 
+@pytest.mark.slow
 def test_points_converge_by_rate_name_and_equal_the_cabinet_number(cabinet, run_playbook):
     tag = uuid.uuid4().hex[:8]
     points = [
