@@ -16,6 +16,7 @@ A plain module, without pytest: ``tests/integration/conftest.py`` wraps these cl
 * ``PlaybookRunner(env).run(playbook, ...)``: one ``ansible-playbook`` run in its own directory with the base
   environment ``hermetic_environ()`` started from; a :class:`PlaybookRun` with rc, output, stats and per-task
   results read from the test-only callback (``callback_plugins/test_results.py``), never from stdout.
+* ``PlanRun.read(process, report_dir)``: a ``tools/modulkassa-plan`` run with the drift report it wrote.
 """
 
 from __future__ import annotations
@@ -347,6 +348,35 @@ def read_results(path: Path):
             else:
                 tasks.append(record)
     return stats, tasks
+
+
+@dataclass
+class PlanRun:
+    """One ``tools/modulkassa-plan`` run: its exit code, output and the drift report it wrote ({} and "" if none)."""
+    rc: int
+    stdout: str
+    stderr: str
+    report_dir: Path
+    report: dict
+    markdown: str
+
+    @classmethod
+    def read(cls, process: subprocess.CompletedProcess, report_dir: Path, **more):
+        """The run ``process`` was, with the report from ``report_dir``; ``more``: a subclass's own fields."""
+        report, markdown = read_drift_report(report_dir)
+        return cls(process.returncode, process.stdout, process.stderr, report_dir, report, markdown, **more)
+
+    def why(self) -> str:
+        """What an assertion about the run says when it fails: the exit code, the output's tails, the report."""
+        return "rc=%s\n%s\n%s\n%s" % (self.rc, self.stdout[-3000:], self.stderr[-2000:], self.markdown)
+
+
+def read_drift_report(report_dir: Path) -> tuple[dict, str]:
+    """The drift report callback's JSON and Markdown in ``report_dir``: {} and "" for a file it did not write."""
+    json_file, markdown_file = report_dir / "drift-report.json", report_dir / "drift-report.md"
+    report = json.loads(json_file.read_text(encoding="utf-8")) if json_file.exists() else {}
+    markdown = markdown_file.read_text(encoding="utf-8") if markdown_file.exists() else ""
+    return report, markdown
 
 
 def inventory_arguments(inventory, workdir: Path) -> list:
