@@ -37,7 +37,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from harness import PlanRun, read_results  # noqa: E402
+from harness import PlanRun, published_drift_summary, read_results, with_run_stats  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAN = REPO_ROOT / "tools" / "modulkassa-plan"
@@ -141,19 +141,17 @@ class Estate(object):
         self.runs += 1
         workdir = self.tmp_path / ("plan-%02d" % self.runs)
         workdir.mkdir()
-        run_env = dict(self.env, MK_TEST_RESULTS=str(workdir / "results.jsonl"),
-                       ANSIBLE_CALLBACKS_ENABLED="test_results,custom_stats",
-                       MK_TEST_CUSTOM_STATS=str(workdir / "custom-stats.json"), **(env or {}))
+        run_env = dict(with_run_stats(self.env, workdir / "run-stats.json"),
+                       MK_TEST_RESULTS=str(workdir / "results.jsonl"), **(env or {}))
         self.ssh_log.write_text("")
         self.cabinet.reset_counters()
         command = [str(PLAN)] + ([str(playbook)] if playbook else []) + ["-i", str(self.inventory)] + list(args)
         process = subprocess.run(command, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=300,
                                  check=False)
-        stats = workdir / "custom-stats.json"
-        summary = json.loads(stats.read_text()).get("_run", {}).get("modulkassa_drift") if stats.exists() else None
         return AuditRun.read(process, workdir / "drift-report", tasks=read_results(workdir / "results.jsonl")[1],
                              ssh_execs=len([line for line in self.ssh_log.read_text().splitlines() if line.strip()]),
-                             requests=self.cabinet.counters(DEMO[0]), summary=summary)
+                             requests=self.cabinet.counters(DEMO[0]),
+                             summary=published_drift_summary(workdir / "run-stats.json"))
 
 
 def _bind_row(host, serial, before, after, actions):
