@@ -65,8 +65,8 @@ def test_bad_values_name_their_field(spec, path):
 
 
 def test_desired_is_normalised_and_only_has_fields_the_user_set():
-    desired = model.canonical_desired({"name": "  Shop 1 ", "phone": "8 (912) 345-67-89", "kpp": "7736ab001", "tax_mode": "patent",
-                                 "address": None})
+    desired = model.canonical_desired({"name": "  Shop 1 ", "phone": "8 (912) 345-67-89", "kpp": "7736ab001",
+                                       "tax_mode": "patent", "address": None})
     assert desired == {"name": "Shop 1", "phone": "9123456789", "kpp": "7736AB001", "tax_mode": "PATENT"}
 
 
@@ -84,17 +84,17 @@ def test_actual_is_canonical_whatever_the_cabinet_sends():
 
 
 def test_same_values_written_differently_are_not_a_change():
-    desired = model.canonical_desired({"name": "Shop 1", "phone": "+7 912 345-67-89", "vat_tag": 1105, "tax_mode": "COMMON",
-                                 "fiscal_service_enabled": False, "address": ""})
+    desired = model.canonical_desired({"name": "Shop 1", "phone": "+7 912 345-67-89", "vat_tag": 1105,
+                                       "tax_mode": "COMMON", "fiscal_service_enabled": False, "address": ""})
     actual = model.canonical_actual({"name": "Shop 1", "phone": "9123456789", "address": None,
-                               "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON"}})
+                                     "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON"}})
     assert model.changed_fields(desired, actual) == []
 
 
 def test_each_field_change_is_detected():
     actual = model.canonical_actual({"name": "A", "phone": "9123456789", "inn": VALID_INN10, "address": "x",
-                               "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON", "fiscalServiceEnabled": False,
-                                            "egaisSettings": {"kpp": "773601001"}}})
+                                     "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON",
+                                                  "fiscalServiceEnabled": False, "egaisSettings": {"kpp": "773601001"}}})
     changes = {"name": "B", "address": "y", "phone": "9123456780", "inn": "7736050003", "kpp": "773601002",
                "tax_mode": "PATENT", "vat_tag": 1102, "fiscal_service_enabled": True}
     for field, value in changes.items():
