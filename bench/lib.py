@@ -42,7 +42,6 @@ from harness import DEMO, LOCAL_INVENTORY, hermetic_environ, link_collection, pl
 
 REPO_ROOT = harness.REPO_ROOT
 PYTHON = sys.executable
-BENCH_CALLBACK_DIR = Path(__file__).resolve().parent / "callback_plugins"
 
 # Same namespace as plugins/module_utils/_point_model.POINT_ID_NAMESPACE: the ids the collection derives.
 POINT_ID_NAMESPACE = uuid.UUID("6f1d3c52-9a8e-5b7e-8c41-2d0f6a1e9b73")
@@ -149,7 +148,7 @@ gathering = explicit
 host_key_checking = False
 retry_files_enabled = False
 interpreter_python = auto_silent
-callbacks_enabled = bench_stats
+callbacks_enabled = run_stats
 callback_plugins = {callback_dir}
 nocolor = True
 
@@ -191,7 +190,7 @@ class Runner(object):
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         cfg = self.workdir / "ansible.cfg"
         cfg.write_text(ANSIBLE_CFG.format(forks=self.forks, pipelining=self.pipelining,
-                                          callback_dir=BENCH_CALLBACK_DIR, control_path_dir=control_path_dir,
+                                          callback_dir=harness.TEST_CALLBACK_DIR, control_path_dir=control_path_dir,
                                           ssh_wrapper=self.ssh_wrapper))
         env.update({
             "ANSIBLE_CONFIG": str(cfg),
@@ -216,7 +215,7 @@ class Runner(object):
         control_path_dir = rundir / "cp"
         control_path_dir.mkdir()
         env = self.env(control_path_dir)
-        env["MK_BENCH_STATS"] = str(rundir / "stats.json")
+        env["MK_RUN_STATS"] = str(rundir / "run-stats.json")  # the recap, from the harness's run_stats callback
         self.ssh_log.write_text("")
         self.emulator.reset_counters()
         emulator_cpu = self.emulator.cpu_seconds()
@@ -229,9 +228,9 @@ class Runner(object):
         for port in ports:
             per_port[port] = per_port.get(port, 0) + 1
         try:
-            stats = json.loads((rundir / "stats.json").read_text())
-        except (OSError, ValueError):
-            stats = {}
+            recap = harness.read_run_stats(rundir / "run-stats.json").get("recap", {})
+        except ValueError:
+            recap = {}
         account = counters.get(DEMO[0], {})
         result = {
             "rc": outcome["rc"],
@@ -245,8 +244,8 @@ class Runner(object):
             "device_api_requests": sum(counters.get("<device>", {}).values()),
             "ssh_execs": len(ports),
             "ssh_execs_per_host_max": max(per_port.values()) if per_port else 0,
-            "changed": stats.get("changed", {}),
-            "failed_hosts": stats.get("failed_hosts", []),
+            "changed": dict((host, counts["changed"]) for host, counts in recap.items()),
+            "failed_hosts": sorted(host for host, counts in recap.items() if counts["failures"]),
         }
         if outcome["rc"] != 0:
             result["output_tail"] = outcome["output_tail"]

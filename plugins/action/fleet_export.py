@@ -51,13 +51,7 @@ class ActionModule(CabinetActionBase):
         "inn": {"type": "list", "elements": "str", "default": []},
         "names": {"type": "list", "elements": "str", "default": []},
     })
-
-    def run(self, tmp=None, task_vars=None):
-        # Point names often hold commas ("Тверская 7, касса 1"): one string is one pattern, not a list Ansible splits.
-        names = self._task.args.get("names")
-        if isinstance(names, str):
-            self._task.args = dict(self._task.args, names=[names])
-        return super(ActionModule, self).run(tmp, task_vars)
+    string_is_one_entry = ("names",)  # one pattern, as a point name holding a comma is one name
 
     def prepare(self, args, task_vars):
         check_selection(args["inn"], args["names"])

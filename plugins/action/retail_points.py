@@ -110,14 +110,7 @@ class ActionModule(CabinetActionBase):
     })
     validation_rules = {"required_one_of": [["points", "points_file"]],
                         "mutually_exclusive": [["points", "points_file"]]}
-
-    def run(self, tmp=None, task_vars=None):
-        exclude = self._task.args.get("purge_exclude")
-        if isinstance(exclude, str):
-            # One string is one entry, as for the export's names: the argument spec would split it at commas, which
-            # point names hold ("Shop 7, cafe").
-            self._task.args = dict(self._task.args, purge_exclude=[exclude])
-        return super(ActionModule, self).run(tmp, task_vars)
+    string_is_one_entry = ("purge_exclude",)
 
     def prepare(self, args, task_vars):
         if not 1 <= args["concurrency"] <= 64:

@@ -117,9 +117,9 @@ EXAMPLES = r"""
           - "Василёк Москва *"
       register: exported
 
-    - name: Points that no register holds
+    - name: The files the re-export changed
       ansible.builtin.debug:
-        msg: "{{ exported.summary.points_without_register }}"
+        msg: "{{ exported.files | rejectattr('action', 'eq', 'unchanged') | map(attribute='path') | list }}"
 """
 
 RETURN = r"""

@@ -68,11 +68,6 @@ options:
         With an empty O(retail_points), release all of them.
     type: bool
     default: false
-  agent_path:
-    description:
-      - Path of the register agent on the host.
-      - If not set, the C(modulkassa_agent_path) host variable is used, then V(modulkassa-agent) from the PATH.
-    type: str
   serial:
     description:
       - The serial number the register on this host must report (its agent's status), as the cabinet knows it.
@@ -88,6 +83,7 @@ options:
     default: 60
 extends_documentation_fragment:
   - modulkassa.pos.cabinet
+  - modulkassa.pos.register_agent
   - modulkassa.pos.saved_plan
   - modulkassa.pos.attributes
 attributes:

@@ -18,21 +18,18 @@ description:
   - Read-only; the cabinet is not called and no Python is needed on the register for this task.
 author:
   - modulkassa.pos developers (@modulkassa-pos)
-options:
-  agent_path:
-    description:
-      - Path of the register agent on the host.
-      - If not set, the C(modulkassa_agent_path) host variable is used, then V(modulkassa-agent) from the PATH.
-    type: str
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes.facts
   - modulkassa.pos.attributes.read_only
   - modulkassa.pos.attributes
+  - modulkassa.pos.register_agent
 attributes:
   facts:
     support: full
 seealso:
   - module: modulkassa.pos.register
+  - module: modulkassa.pos.bindings_audit
+    description: The bindings of every register from one read of the cabinet, for registers without SSH.
 """
 
 EXAMPLES = r"""

@@ -74,11 +74,13 @@ points:
   elements: dict
   contains:
     id:
-      description: Id of the point.
+      description: Id of the point (a UUID), as O(modulkassa.pos.retail_point#module:id) takes it.
       type: str
+      sample: 0b1e6cba-3f7e-5d59-9c1f-4a5ef07f1c3a
     name:
-      description: Name of the point.
+      description: Name of the point, as the cabinet spells it.
       type: str
+      sample: Moscow Tverskaya 1
     activation:
       description: Activation status (V(active), V(kkt_status), V(register_serial), V(code_pending)).
       type: dict

@@ -60,6 +60,9 @@ class CabinetActionBase(ActionBase):
 
     argument_spec = {}
     validation_rules = {}
+    # List options of which a single string is one entry: the argument spec would split it at commas, which point
+    # names hold ("Тверская 7, касса 1").
+    string_is_one_entry = ()
     controller = None  # the ControllerWatch of the running task (set by run)
 
     def prepare(self, args, task_vars):
@@ -110,6 +113,9 @@ class CabinetActionBase(ActionBase):
         # Plain data (docs/scale.md): the argument spec deep-copies its input, and a deep copy of tagged values takes
         # Python's slow path (10,000 declared points cost seconds and about 30 MB); the plugins never need the tags.
         task_args = plain(self._task.args)
+        for name in self.string_is_one_entry:
+            if isinstance(task_args.get(name), str):
+                task_args[name] = [task_args[name]]
         raw_error = raw_type_error(self.argument_spec, task_args)
         if raw_error:
             result.update(failed=True, msg="Invalid input: %s: %s" % raw_error, field=raw_error[0])

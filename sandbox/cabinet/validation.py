@@ -85,6 +85,17 @@ def _sets_legal_identity(patch: dict | None) -> bool:
     return "inn" in patch or (isinstance(egais, dict) and "kpp" in egais)
 
 
+def _section(value, field: str, problems: list) -> dict:
+    """A nested object of the point (``settings``, its ``egaisSettings``): {} when absent or null; anything else that
+    is not an object is a ``settings-format`` problem, and its fields are then read as absent."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        problems.append((field, "settings-format"))
+        return {}
+    return value
+
+
 def point_problems(point: dict, patch: dict | None = None) -> list[tuple[str, str]]:
     """Problems of ``point`` (a new point, or the merged result of an update whose body was ``patch``)."""
     problems: list[tuple[str, str]] = []
@@ -113,19 +124,8 @@ def point_problems(point: dict, patch: dict | None = None) -> list[tuple[str, st
     if not _empty(phone) and (not isinstance(phone, str) or not _PHONE_RE.fullmatch(phone)):
         problems.append(("phone", "phone-format"))
 
-    settings = point.get("settings")
-    if settings is None:
-        settings = {}
-    if not isinstance(settings, dict):
-        problems.append(("settings", "settings-format"))
-        settings = {}
-
-    egais = settings.get("egaisSettings")
-    if egais is None:
-        egais = {}
-    if not isinstance(egais, dict):
-        problems.append(("settings.egaisSettings", "settings-format"))
-        egais = {}
+    settings = _section(point.get("settings"), "settings", problems)
+    egais = _section(settings.get("egaisSettings"), "settings.egaisSettings", problems)
     kpp = egais.get("kpp")
     if not _empty(kpp):
         if not isinstance(kpp, str) or not _KPP_RE.fullmatch(kpp):

@@ -16,6 +16,9 @@ A plain module, without pytest: ``tests/integration/conftest.py`` wraps these cl
 * ``PlaybookRunner(env).run(playbook, ...)``: one ``ansible-playbook`` run in its own directory with the base
   environment ``hermetic_environ()`` started from; a :class:`PlaybookRun` with rc, output, stats and per-task
   results read from the test-only callback (``callback_plugins/test_results.py``), never from stdout.
+* ``PlanRun.read(process, report_dir)``: a ``tools/modulkassa-plan`` run with the drift report it wrote.
+* ``with_run_stats(env, path)``: the run's recap and set_stats data (``callback_plugins/run_stats.py``) to ``path``;
+  ``published_drift_summary(path)`` reads the ``modulkassa_drift`` summary from it.
 """
 
 from __future__ import annotations
@@ -347,6 +350,53 @@ def read_results(path: Path):
             else:
                 tasks.append(record)
     return stats, tasks
+
+
+@dataclass
+class PlanRun:
+    """One ``tools/modulkassa-plan`` run: its exit code, output and the drift report it wrote ({} and "" if none)."""
+    rc: int
+    stdout: str
+    stderr: str
+    report_dir: Path
+    report: dict
+    markdown: str
+
+    @classmethod
+    def read(cls, process: subprocess.CompletedProcess, report_dir: Path, **more):
+        """The run ``process`` was, with the report from ``report_dir``; ``more``: a subclass's own fields."""
+        report, markdown = read_drift_report(report_dir)
+        return cls(process.returncode, process.stdout, process.stderr, report_dir, report, markdown, **more)
+
+    def why(self) -> str:
+        """What an assertion about the run says when it fails: the exit code, the output's tails, the report."""
+        return "rc=%s\n%s\n%s\n%s" % (self.rc, self.stdout[-3000:], self.stderr[-2000:], self.markdown)
+
+
+def read_drift_report(report_dir: Path) -> tuple[dict, str]:
+    """The drift report callback's JSON and Markdown in ``report_dir``: {} and "" for a file it did not write."""
+    json_file, markdown_file = report_dir / "drift-report.json", report_dir / "drift-report.md"
+    report = json.loads(json_file.read_text(encoding="utf-8")) if json_file.exists() else {}
+    markdown = markdown_file.read_text(encoding="utf-8") if markdown_file.exists() else ""
+    return report, markdown
+
+
+def with_run_stats(env: dict, path: Path) -> dict:
+    """``env`` with the run_stats callback (``callback_plugins/run_stats.py``) beside test_results: the run's recap
+    and set_stats data, what AWX keeps of a job, are written to ``path``."""
+    return dict(env, ANSIBLE_CALLBACKS_ENABLED="test_results,run_stats", MK_RUN_STATS=str(path))
+
+
+def read_run_stats(path: Path) -> dict:
+    """What the run_stats callback wrote (``{"recap": ..., "custom": ...}``), or {} if the run wrote nothing."""
+    path = Path(path)
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def published_drift_summary(path: Path):
+    """The ``modulkassa_drift`` summary the run published with set_stats (global data), from the run_stats file at
+    ``path``; None if it published none."""
+    return read_run_stats(path).get("custom", {}).get("_run", {}).get("modulkassa_drift")
 
 
 def inventory_arguments(inventory, workdir: Path) -> list:

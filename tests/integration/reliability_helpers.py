@@ -4,7 +4,8 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Helpers shared by the integration tests: plays, direct cabinet reads, SQLite reads, killing a run like a crash.
 
-Not a test module (pytest collects ``test_*.py`` only); the test files put this directory on ``sys.path``.
+Not a test module (pytest collects ``test_*.py`` only); the test files put this directory on ``sys.path``, and this
+module the repository root (for the sandbox package).
 Direct reads go to the emulator over HTTP with the fixture's clients, or read its SQLite file read-only:
 never through the collection under test.
 """
@@ -16,10 +17,19 @@ import json
 import os
 import signal
 import sqlite3
+import sys
 import time
 import uuid
 
 import yaml
+
+# The process-tree walk is the sandbox's own (sandbox/registers/procs.py, what stopping a register host uses), imported
+# from the repository root as ``python -m sandbox`` finds it there (appended: no directory of the root shadows an
+# installed module).
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if _REPO_ROOT not in sys.path:
+    sys.path.append(_REPO_ROOT)
+from sandbox.registers.procs import descendants, stat_fields  # noqa: E402  pylint: disable=wrong-import-position
 
 DEMO = ("demo@example.com", "demo-password-1")
 OTHER = ("other@example.com", "other-password-2")
@@ -166,35 +176,9 @@ def once_per_session(tmp_path_factory, name, produce):
 
 # ---- killing a run the way a crash does ------------------------------------------------------------------------
 
-def _proc_stat(pid):
-    """(state, ppid) of a process from /proc, or None once it is gone."""
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as handle:
-            raw = handle.read().decode("utf-8", "replace")
-    except OSError:
-        return None
-    rest = raw[raw.rfind(")") + 2:].split()  # the command name (in parentheses) may hold spaces
-    return rest[0], int(rest[1])
-
-
-def descendants(root):
-    """Every process below ``root`` in the PPID tree (a snapshot), whatever its session."""
-    children = {}
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            fields = _proc_stat(int(name))
-            if fields is not None:
-                children.setdefault(fields[1], []).append(int(name))
-    found, queue = [], [root]
-    while queue:
-        for child in children.get(queue.pop(), []):
-            found.append(child)
-            queue.append(child)
-    return found
-
-
 def _alive(pid):
-    fields = _proc_stat(pid)
+    # Not procs.alive(): that one reaps a zombie child, and ansible-playbook is ours; kill_tree reaps it with poll().
+    fields = stat_fields(pid)
     return fields is not None and fields[0] not in ("Z", "X")
 
 

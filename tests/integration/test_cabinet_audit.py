@@ -36,6 +36,10 @@ import httpx
 import pytest
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import PlanRun, published_drift_summary, read_results, with_run_stats  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAN = REPO_ROOT / "tools" / "modulkassa-plan"
 SITE = REPO_ROOT / "playbooks" / "site.yml"
@@ -54,28 +58,12 @@ exec ssh "$@"
 """
 
 
-def _task_results(path):
-    """The test_results callback's task records (see callback_plugins/test_results.py)."""
-    if not path.exists():
-        return []
-    records = (json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line)
-    return [record for record in records if record.get("type") == "task"]
-
-
 @dataclass
-class PlanRun:
-    rc: int
-    stdout: str
-    stderr: str
-    report: dict
-    markdown: str
+class AuditRun(PlanRun):
     tasks: list
     ssh_execs: int
     requests: dict
     summary: dict  # the modulkassa_drift the run published with set_stats (None if it published none)
-
-    def why(self):
-        return "rc=%s\n%s\n%s\n%s" % (self.rc, self.stdout[-3000:], self.stderr[-2000:], self.markdown)
 
     def rows(self):
         """The report's register rows, as the comparison between the two modes needs them."""
@@ -154,23 +142,17 @@ class Estate(object):
         self.runs += 1
         workdir = self.tmp_path / ("plan-%02d" % self.runs)
         workdir.mkdir()
-        run_env = dict(self.env, MK_TEST_RESULTS=str(workdir / "results.jsonl"),
-                       ANSIBLE_CALLBACKS_ENABLED="test_results,custom_stats",
-                       MK_TEST_CUSTOM_STATS=str(workdir / "custom-stats.json"), **(env or {}))
+        run_env = dict(with_run_stats(self.env, workdir / "run-stats.json"),
+                       MK_TEST_RESULTS=str(workdir / "results.jsonl"), **(env or {}))
         self.ssh_log.write_text("")
         self.cabinet.reset_counters()
         command = [str(PLAN)] + ([str(playbook)] if playbook else []) + ["-i", str(self.inventory)] + list(args)
         process = subprocess.run(command, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=300,
                                  check=False)
-        report_dir = workdir / "drift-report"
-        report = json.loads((report_dir / "drift-report.json").read_text()) if (report_dir / "drift-report.json").exists() else {}
-        markdown = (report_dir / "drift-report.md").read_text() if (report_dir / "drift-report.md").exists() else ""
-        stats = workdir / "custom-stats.json"
-        summary = json.loads(stats.read_text()).get("_run", {}).get("modulkassa_drift") if stats.exists() else None
-        return PlanRun(process.returncode, process.stdout, process.stderr, report, markdown,
-                       _task_results(workdir / "results.jsonl"),
-                       len([line for line in self.ssh_log.read_text().splitlines() if line.strip()]),
-                       self.cabinet.counters(DEMO[0]), summary)
+        return AuditRun.read(process, workdir / "drift-report", tasks=read_results(workdir / "results.jsonl")[1],
+                             ssh_execs=len([line for line in self.ssh_log.read_text().splitlines() if line.strip()]),
+                             requests=self.cabinet.counters(DEMO[0]),
+                             summary=published_drift_summary(workdir / "run-stats.json"))
 
 
 def _bind_row(host, serial, before, after, actions):

@@ -16,19 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from reliability_helpers import (  # noqa: E402
-    DEMO,
-    bind_playbook,
-    create_points,
-    dump,
-    env_for,
-    holder,
-    live_codes,
-    play,
-    point_specs,
-    points_named,
-    unique,
-)
+import reliability_helpers as helpers  # noqa: E402
 
 FIELDS = ("name", "address", "phone", "inn", "kpp", "tax_mode", "vat_tag")
 
@@ -56,24 +44,26 @@ def _finish(process):
 
 
 def test_two_converges_of_overlapping_points_end_consistent(cabinet, run_playbook):
-    tag = unique("Race")
+    tag = helpers.unique("Race")
     # A declares points 0-59, B declares 30-89 with other attributes. The shared 30 come last in both lists, so
     # both runs list the cabinet before either reaches them and both try to create them.
-    side_a = point_specs(tag, 30, 0, address="A-side") + point_specs(tag, 30, 30, address="A-side", tax_mode="COMMON")
-    side_b = point_specs(tag, 30, 60, address="B-side") + [
+    side_a = (helpers.point_specs(tag, 30, 0, address="A-side")
+              + helpers.point_specs(tag, 30, 30, address="A-side", tax_mode="COMMON"))
+    side_b = helpers.point_specs(tag, 30, 60, address="B-side") + [
         dict(spec, address="B-side", phone="+7 900 000-00-%02d" % i, tax_mode="PATENT", vat_tag=1105,
              kpp=spec.get("kpp", ""))  # a legal entity keeps its KPP (the cabinet requires it)
-        for i, spec in enumerate(point_specs(tag, 30, 30))]
+        for i, spec in enumerate(helpers.point_specs(tag, 30, 30))]
     for spec in side_a:
         spec.setdefault("kpp", "")  # every field declared on both sides, so "wholly A's or B's" is well defined
 
     def playbook(points):
-        return dump(play([{"name": "points", "modulkassa.pos.retail_points": {"points": points, "concurrency": 2}}]))
+        task = {"name": "points", "modulkassa.pos.retail_points": {"points": points, "concurrency": 2}}
+        return helpers.dump(helpers.play([task]))
 
     cabinet.knobs(latency_ms=100)  # 60 writes, 2 at a time: each run writes for ~3 s, side by side
     cabinet.reset_counters()
-    first = run_playbook(playbook(side_a), env=env_for(cabinet), background=True)
-    second = run_playbook(playbook(side_b), env=env_for(cabinet), background=True)
+    first = run_playbook(playbook(side_a), env=helpers.env_for(cabinet), background=True)
+    second = run_playbook(playbook(side_b), env=helpers.env_for(cabinet), background=True)
     (rc_a, tasks_a), (rc_b, tasks_b) = _finish(first), _finish(second)
     cabinet.restore_knobs()
     assert rc_a == 0 and rc_b == 0, (tasks_a[-1:], tasks_b[-1:])
@@ -83,9 +73,9 @@ def test_two_converges_of_overlapping_points_end_consistent(cabinet, run_playboo
     planned_b = dict((r["name"], r["action"]) for r in tasks_b[0]["result"]["results"])
     raced = [name for name in planned_a if planned_a[name] == "create" and planned_b.get(name) == "create"]
     assert raced, "the two runs did not overlap: %s" % planned_b
-    assert cabinet.counters(DEMO[0])["POST /api/v1/retail-points"] == 90 + len(raced)
+    assert cabinet.counters(helpers.DEMO[0])["POST /api/v1/retail-points"] == 90 + len(raced)
 
-    points = points_named(cabinet, tag + " ")
+    points = helpers.points_named(cabinet, tag + " ")
     names = collections.Counter(p["name"] for p in points)
     assert len(points) == 90 and max(names.values()) == 1, "duplicates: %s" % names.most_common(3)
     declared_a = dict((s["name"], _declared(s)) for s in side_a)
@@ -99,7 +89,7 @@ def test_two_converges_of_overlapping_points_end_consistent(cabinet, run_playboo
             won_by_b.add(got["name"])
 
     # Pipeline A run again updates exactly the shared points that B's run wrote last, and nothing else.
-    out = run_playbook(playbook(side_a), env=env_for(cabinet)).result("points")
+    out = run_playbook(playbook(side_a), env=helpers.env_for(cabinet)).result("points")
     assert out["summary"] == {"create": 0, "update": len(won_by_b), "delete": 0, "unchanged": 60 - len(won_by_b), "absent": 0,
                               "keep": 0}
     assert {r["name"] for r in out["results"] if r["action"] == "update"} == won_by_b
@@ -107,17 +97,17 @@ def test_two_converges_of_overlapping_points_end_consistent(cabinet, run_playboo
 
 def test_two_pipelines_binding_the_same_registers_at_once(cabinet, registers, run_playbook):
     hosts = ("reg04", "reg05")
-    tag = unique("RaceBind")
-    ids = create_points(cabinet, ["%s %d" % (tag, i) for i in range(len(hosts))])
+    tag = helpers.unique("RaceBind")
+    ids = helpers.create_points(cabinet, ["%s %d" % (tag, i) for i in range(len(hosts))])
     wanted = dict((host, ["%s %d" % (tag, i)]) for i, host in enumerate(hosts))
-    playbook = bind_playbook(hosts)
-    runs = [run_playbook(playbook, inventory=registers.inventory, extra_vars={"wanted": wanted}, env=env_for(cabinet),
+    playbook = helpers.bind_playbook(hosts)
+    runs = [run_playbook(playbook, inventory=registers.inventory, extra_vars={"wanted": wanted}, env=helpers.env_for(cabinet),
                          background=True) for dummy in range(2)]
     outcomes = [_finish(process) for process in runs]
     for rc, tasks in outcomes:
         assert rc == 0, [t["result"].get("msg") for t in tasks]
     for host, point_id in zip(hosts, ids):
-        assert holder(points_named(cabinet, wanted[host][0])[0]) == registers.serial(host)
-    assert live_codes(cabinet, ids) == {}
-    run = run_playbook(playbook, inventory=registers.inventory, extra_vars={"wanted": wanted}, env=env_for(cabinet))
+        assert helpers.holder(helpers.points_named(cabinet, wanted[host][0])[0]) == registers.serial(host)
+    assert helpers.live_codes(cabinet, ids) == {}
+    run = run_playbook(playbook, inventory=registers.inventory, extra_vars={"wanted": wanted}, env=helpers.env_for(cabinet))
     assert run.rc == 0 and all(stats["changed"] == 0 for stats in run.stats.values())

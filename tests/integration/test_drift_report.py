@@ -17,11 +17,14 @@ import sqlite3
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import PlanRun  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAN = REPO_ROOT / "tools" / "modulkassa-plan"
@@ -53,16 +56,6 @@ PLAYBOOK = """\
         retail_points: "{{ drift_register_points[inventory_hostname] }}"
         exclusive: true
 """
-
-
-@dataclass
-class PlanRun:
-    rc: int
-    stdout: str
-    stderr: str
-    report: dict
-    markdown: str
-    report_dir: Path
 
 
 class Estate(object):
@@ -113,16 +106,9 @@ class Estate(object):
                    "-i", str(self.localhost), "-i", str(self.inventory), "-e", "@%s" % self.write_vars()] + list(args)
         process = subprocess.run(command, cwd=workdir, env=run_env, capture_output=True, text=True, timeout=240,
                                  check=False)
-        report_dir = workdir / "report"
-        report = json.loads((report_dir / "drift-report.json").read_text()) if (report_dir / "drift-report.json").exists() else {}
-        markdown = (report_dir / "drift-report.md").read_text() if (report_dir / "drift-report.md").exists() else ""
-        run = PlanRun(process.returncode, process.stdout, process.stderr, report, markdown, report_dir)
+        run = PlanRun.read(process, workdir / "report")
         self.runs.append(run)
         return run
-
-
-def _why(run):
-    return "rc=%s\n%s\n%s\n%s" % (run.rc, run.stdout[-3000:], run.stderr[-2000:], run.markdown)
 
 
 def _holder(cabinet, name):
@@ -137,7 +123,7 @@ def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, regi
 
     # Converge (apply mode): changes were made, which the wrapper reports as 2, with before -> after.
     run = estate.plan()
-    assert run.rc == 2, _why(run)
+    assert run.rc == 2, run.why()
     assert run.report["mode"] == "apply" and run.report["status"] == "drift"
     assert {p["name"] for p in run.report["retail_points"]} == set(estate.names.values())
     assert [r["host"] for r in run.report["registers"]] == list(HOSTS)
@@ -147,7 +133,7 @@ def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, regi
     # Audit: nothing would change -> 0, and check mode wrote nothing to the cabinet.
     cabinet.reset_counters()
     run = estate.plan("--check")
-    assert run.rc == 0, _why(run)
+    assert run.rc == 0, run.why()
     assert (run.report["status"], run.report["mode"], run.report["summary"]["changes"]) == ("no_drift", "check", 0)
     assert cabinet.writes(DEMO[0]) == 0
     assert "no drift" in run.markdown
@@ -158,7 +144,7 @@ def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, regi
     digests = dict((host, registers.state_digest(host)) for host in HOSTS)
     cabinet.reset_counters()
     run = estate.plan("--check")
-    assert run.rc == 2, _why(run)
+    assert run.rc == 2, run.why()
     assert cabinet.writes(DEMO[0]) == 0 and all(registers.state_digest(h) == digests[h] for h in HOSTS)
     report = run.report
     assert (report["status"], report["exit_code"], report["mode"]) == ("drift", 2, "check")
@@ -179,11 +165,11 @@ def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, regi
     estate.points[0]["phone"] = "+7 495 123-45-01"
     estate.bindings["reg02"] = [estate.names["B"]]
     run = estate.plan("--check")
-    assert run.rc == 0, _why(run)
+    assert run.rc == 0, run.why()
 
     # Errors -> 1: a wrong password (every cabinet task fails) ...
     run = estate.plan("--check", env={"MODULKASSA_PASSWORD": "wrong-password-77"})
-    assert run.rc == 1, _why(run)
+    assert run.rc == 1, run.why()
     assert run.report["status"] == "error" and run.report["summary"]["failures"] >= 1
     assert all("refused the credentials" in f["msg"] for f in run.report["failures"])
     assert "wrong-password-77" not in run.markdown + json.dumps(run.report) + run.stdout + run.stderr
@@ -194,18 +180,18 @@ def test_plan_exit_codes_and_a_report_that_names_exactly_the_drift(cabinet, regi
         run = estate.plan("--check")
     finally:
         registers.cli("start", "--only", "reg03")
-    assert run.rc == 1, _why(run)
+    assert run.rc == 1, run.why()
     assert [u["host"] for u in run.report["unreachable"]] == ["reg03"]
     assert run.report["summary"]["changes"] == 0 and "Unreachable hosts (1)" in run.markdown
 
     # ansible-playbook's own error (a playbook that does not exist) -> 1, and no report is claimed.
     run = estate.plan("--check", playbook=tmp_path / "missing.yml")
-    assert run.rc == 1 and "no drift report was written" in run.stderr, _why(run)
+    assert run.rc == 1 and "no drift report was written" in run.stderr, run.why()
 
     # Apply mode again, releasing every binding (other tests share these registers): 2, "changed", unbinds listed.
     estate.bindings = dict((host, []) for host in HOSTS)
     run = estate.plan()
-    assert run.rc == 2, _why(run)
+    assert run.rc == 2, run.why()
     assert run.report["mode"] == "apply" and "| before | after |" in run.markdown
     assert [(r["host"], [a["action"] for a in r["actions"]]) for r in run.report["registers"]] == [
         (host, ["unbind"]) for host in HOSTS]

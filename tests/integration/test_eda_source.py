@@ -37,7 +37,6 @@ from eda_helpers import (  # noqa: E402
     edit_point,
     issue_code,
     new_point,
-    of_point,
     release,
     set_health,
     source_args,

@@ -27,7 +27,6 @@ from reliability_helpers import (  # noqa: E402
     DEMO,
     by_host,
     dump,
-    env_for,
     holder,
     live_codes,
     play,

@@ -34,6 +34,7 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from harness import published_drift_summary, with_run_stats  # noqa: E402
 from reliability_helpers import descendants  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -94,20 +95,6 @@ def _holder(point):
 
 def _by_host(run, task):
     return dict((t["host"], t) for t in run.tasks if t["task"] == task)
-
-
-def _with_custom_stats(env, path):
-    """``env`` plus the test-only custom_stats callback, which writes the run's set_stats data (what AWX keeps as
-    the job's artifacts) to ``path``."""
-    return dict(env, ANSIBLE_CALLBACKS_ENABLED="test_results,custom_stats", MK_TEST_CUSTOM_STATS=str(path))
-
-
-def _drift_summary(path):
-    """The ``modulkassa_drift`` the run published (global set_stats data), or None."""
-    if not os.path.exists(str(path)):
-        return None
-    with open(str(path), encoding="utf-8") as handle:
-        return json.load(handle).get("_run", {}).get("modulkassa_drift")
 
 
 # ---- site.yml and audit.yml on the sandbox ----------------------------------------------------------------
@@ -172,13 +159,13 @@ def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, reg
     # 1. audit from empty: the points do not exist yet; the registers' bindings are predicted with a warning.
     before = digests()
     cabinet.reset_counters()
-    stats_file = tmp_path / "custom-stats.json"
-    run = run_playbook(AUDIT, inventory=inventory, env=_with_custom_stats(env, stats_file))
+    stats_file = tmp_path / "run-stats.json"
+    run = run_playbook(AUDIT, inventory=inventory, env=with_run_stats(env, stats_file))
     assert run.rc == 0, run.output_tail()
     assert _requests(cabinet, WRITE_METHODS) == 0, cabinet.counters()
     assert digests() == before, "the audit touched a register"
     # What AWX gets (set_stats): the verdict and one entry per object that would change.
-    published = _drift_summary(stats_file)
+    published = published_drift_summary(stats_file)
     assert (published["finished"], published["mode"], published["status"], published["exit_code"]) == (
         True, "check", "drift", 2), published
     assert published["summary"]["retail_points"]["create"] == 5
@@ -226,9 +213,9 @@ def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, reg
     # 4. audit: no drift, no write, registers untouched
     before = digests()
     cabinet.reset_counters()
-    run = run_playbook(AUDIT, inventory=inventory, env=_with_custom_stats(env, stats_file))
+    run = run_playbook(AUDIT, inventory=inventory, env=with_run_stats(env, stats_file))
     assert run.rc == 0, run.output_tail()
-    published = _drift_summary(stats_file)
+    published = published_drift_summary(stats_file)
     assert (published["status"], published["exit_code"], published["retail_points"], published["registers"]) == (
         "no_drift", 0, [], []), published
     assert published["summary"]["retail_points"]["unchanged"] == 5
@@ -243,9 +230,9 @@ def test_site_converges_then_is_idempotent_and_audit_writes_nothing(cabinet, reg
     files["host_vars/reg04.yml"] = {"modulkassa_register_points": [points[3]["name"]]}
     _write_inventory(tmp_path / "inventory", files)
     cabinet.reset_counters()
-    run = run_playbook(AUDIT, inventory=inventory, env=_with_custom_stats(env, stats_file))
+    run = run_playbook(AUDIT, inventory=inventory, env=with_run_stats(env, stats_file))
     assert run.rc == 0, run.output_tail()
-    published = _drift_summary(stats_file)
+    published = published_drift_summary(stats_file)
     assert (published["status"], published["summary"]["changes"]) == ("drift", 3), published
     assert [(p["name"], p["verdict"]) for p in published["retail_points"]] == [(points[0]["name"], "update")]
     assert [(r["host"], r["verdict"]) for r in published["registers"]] == [("reg03", "changed"), ("reg04", "changed")]
@@ -459,14 +446,14 @@ def test_bad_fleet_fails_validation_with_the_path_and_no_request(case, cabinet, 
     mutate(files)
     inventory = _write_inventory(tmp_path / "inventory", files)
     cabinet.reset_counters()
-    stats_file = tmp_path / "custom-stats.json"
+    stats_file = tmp_path / "run-stats.json"
     # credentials present: nothing may use them
-    run = run_playbook(SITE, inventory=inventory, env=_with_custom_stats(_env(cabinet), stats_file))
+    run = run_playbook(SITE, inventory=inventory, env=with_run_stats(_env(cabinet), stats_file))
     assert run.rc != 0
     assert [(t["task"], t["status"]) for t in run.tasks] == [(UNFINISHED_TASK, "ok"), (VALIDATE_TASK, "failed")], \
         run.output_tail()
     # AWX is told the run did not finish: an error, not "no drift".
-    published = _drift_summary(stats_file)
+    published = published_drift_summary(stats_file)
     assert (published["finished"], published["status"], published["exit_code"]) == (False, "error", 1), published
     errors = dict((e["path"], e["message"]) for e in run.result(VALIDATE_TASK)["errors"])
     assert path in errors, "expected %s, got %s" % (path, errors)
@@ -627,8 +614,8 @@ def test_a_point_that_cannot_be_written_stops_only_its_registers(cabinet, regist
         files["host_vars/%s.yml" % host] = {"modulkassa_register_points": serves.get(host, [])}
     inventory = _write_inventory(tmp_path / "inventory", files)
     report_dir = tmp_path / "report"
-    stats_file = tmp_path / "custom-stats.json"
-    env = _with_custom_stats(_env(cabinet), stats_file)
+    stats_file = tmp_path / "run-stats.json"
+    env = with_run_stats(_env(cabinet), stats_file)
     env.update(ANSIBLE_CALLBACKS_ENABLED=env["ANSIBLE_CALLBACKS_ENABLED"] + ",modulkassa.pos.drift_report",
                MODULKASSA_DRIFT_REPORT_DIR=str(report_dir))
 
@@ -661,7 +648,7 @@ def test_a_point_that_cannot_be_written_stops_only_its_registers(cabinet, regist
     assert "create (failed)" in markdown and points[1]["name"] in markdown
 
     # What AWX gets: the same verdict, per object.
-    published = _drift_summary(stats_file)
+    published = published_drift_summary(stats_file)
     assert (published["finished"], published["status"], published["exit_code"]) == (True, "error", 1), published
     assert {(p["name"], p["verdict"]) for p in published["retail_points"]} == {
         (points[0]["name"], "create"), (points[1]["name"], "failed"), (points[2]["name"], "create")}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 import uuid
 
-import pytest
 import yaml
 
 DEMO = ("demo@example.com", "demo-password-1")

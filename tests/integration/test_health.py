@@ -23,6 +23,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import published_drift_summary, read_drift_report, with_run_stats  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAN = REPO_ROOT / "tools" / "modulkassa-plan"
 SITE = REPO_ROOT / "playbooks" / "site.yml"
@@ -110,21 +114,15 @@ class Estate(object):
         return dict((key, by_name[name]) for key, name in self.names.items())
 
     def plan(self, *args):
-        """modulkassa.pos.audit through the wrapper, with the test-only custom_stats callback (the set_stats data)."""
+        """modulkassa.pos.audit through the wrapper, with the test-only run_stats callback (the set_stats data)."""
         self.runs += 1
         workdir = self.tmp_path / ("plan-%02d" % self.runs)
         workdir.mkdir()
-        env = dict(self.plan_env, MK_TEST_RESULTS=str(workdir / "results.jsonl"),
-                   ANSIBLE_CALLBACKS_ENABLED="test_results,custom_stats", MK_TEST_CUSTOM_STATS=str(workdir / "stats.json"))
+        env = dict(with_run_stats(self.plan_env, workdir / "run-stats.json"), MK_TEST_RESULTS=str(workdir / "results.jsonl"))
         process = subprocess.run([str(PLAN)] + list(args) + ["-i", str(self.inventory)], cwd=workdir, env=env,
                                  capture_output=True, text=True, timeout=300, check=False)
-        report_path = workdir / "drift-report" / "drift-report.json"
-        report = json.loads(report_path.read_text()) if report_path.exists() else {}
-        markdown_path = workdir / "drift-report" / "drift-report.md"
-        markdown = markdown_path.read_text() if markdown_path.exists() else ""
-        stats_path = workdir / "stats.json"
-        summary = json.loads(stats_path.read_text())["_run"]["modulkassa_drift"] if stats_path.exists() else None
-        return process, report, markdown, summary
+        report, markdown = read_drift_report(workdir / "drift-report")
+        return process, report, markdown, published_drift_summary(workdir / "run-stats.json")
 
 
 def _why(process, markdown=""):

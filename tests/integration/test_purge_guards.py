@@ -154,6 +154,18 @@ def test_purge_keeps_the_points_the_guards_hold_in_check_mode_and_apply(cabinet,
     assert again["changed"] is False and again["summary"]["keep"] == 4 and account.writes() == 0
 
 
+def test_one_purge_exclude_string_is_one_entry_even_with_a_comma(cabinet, account, run_playbook):
+    """A single string is one entry, not a list Ansible splits at its commas (point names hold them)."""
+    kept = account.create("1C, склад %s" % account.tag)
+    stray = account.create("Stray %s" % account.tag)
+    cabinet.reset_counters()
+    run = run_playbook(_play([], purge=True, purge_max=-1, purge_exclude="1c, склад *"), check=True, env=_env(cabinet))
+    assert run.rc == 0, run.output_tail()
+    results = _by_id(run.result("points"))
+    assert (results[kept["id"]]["action"], results[stray["id"]]["action"]) == ("keep", "delete")
+    assert account.writes() == 0
+
+
 @pytest.mark.parametrize("check", [True, False], ids=["check", "apply"])
 def test_a_purge_over_purge_max_fails_before_any_write(cabinet, account, run_playbook, check):
     """The same run would also create one point and update one: neither is written."""

@@ -28,6 +28,8 @@ BAD_POINTS = [
     ({"settings": {"egaisSettings": {"kpp": ""}}}, "settings.egaisSettings.kpp", "kpp-required"),
     ({"settings": {"egaisSettings": {"kpp": None}}}, "settings.egaisSettings.kpp", "kpp-required"),
     ({"settings": {}}, "settings.egaisSettings.kpp", "kpp-required"),
+    ({"settings": ["COMMON"]}, "settings", "settings-format"),
+    ({"settings": {"egaisSettings": "773601001"}}, "settings.egaisSettings", "settings-format"),
     ({"phone": "+79123456789"}, "phone", "phone-format"),
     ({"phone": "912345678"}, "phone", "phone-format"),
     ({"phone": 9123456789}, "phone", "phone-format"),

@@ -25,17 +25,7 @@ from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.modulkassa.pos.plugins.module_utils import _cabinet_client as cc
 from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_client import CabinetClient, parse_retry_after
-from ansible_collections.modulkassa.pos.plugins.module_utils._cabinet_errors import (
-    CabinetArgumentError,
-    CabinetAuthError,
-    CabinetConflict,
-    CabinetError,
-    CabinetNotFound,
-    CabinetProtocolError,
-    CabinetUnavailable,
-    CabinetValidationError,
-    WritesStopped,
-)
+from ansible_collections.modulkassa.pos.plugins.module_utils import _cabinet_errors as errors
 from ansible_collections.modulkassa.pos.plugins.module_utils._version import USER_AGENT
 
 BASE = "https://cabinet.example.test"
@@ -137,7 +127,7 @@ def test_base_url_trailing_slash_stripped_and_prefix_kept(make):
 
 @pytest.mark.parametrize("url", ["ftp://cabinet.example.test", "cabinet.example.test", "", "https://", "https:///x"])
 def test_bad_url_is_a_value_error_naming_cabinet_url(url):
-    with pytest.raises(CabinetArgumentError) as info:
+    with pytest.raises(errors.CabinetArgumentError) as info:
         CabinetClient(url, LOGIN, PASSWORD)
     assert isinstance(info.value, ValueError)
     assert "cabinet_url" in str(info.value)
@@ -145,7 +135,7 @@ def test_bad_url_is_a_value_error_naming_cabinet_url(url):
 
 
 def test_url_with_userinfo_is_rejected_without_echoing_it():
-    with pytest.raises(CabinetArgumentError) as info:
+    with pytest.raises(errors.CabinetArgumentError) as info:
         CabinetClient("https://admin:T0p-S3cret@cabinet.example.test/", LOGIN, PASSWORD)
     message = str(info.value)
     assert "cabinet_url" in message and "cabinet.example.test" in message
@@ -209,21 +199,21 @@ def test_ssl_contexts_are_built_once_per_process(monkeypatch):
 
 
 def test_bad_ca_path_and_numbers_are_argument_errors(tmp_path):
-    with pytest.raises(CabinetArgumentError, match="ca_path .* does not exist"):
+    with pytest.raises(errors.CabinetArgumentError, match="ca_path .* does not exist"):
         CabinetClient(BASE, LOGIN, PASSWORD, ca_path=str(tmp_path / "missing.pem"))
     garbage = tmp_path / "garbage.pem"
     garbage.write_text("not a certificate")
-    with pytest.raises(CabinetArgumentError, match="could not load CA certificates"):
+    with pytest.raises(errors.CabinetArgumentError, match="could not load CA certificates"):
         CabinetClient(BASE, LOGIN, PASSWORD, ca_path=str(garbage))
     for kwargs, name in [({"timeout": 0}, "timeout"), ({"timeout": "30"}, "timeout"), ({"retries": -1}, "retries"),
                          ({"retries": 1.5}, "retries"), ({"retries": True}, "retries")]:
-        with pytest.raises(CabinetArgumentError, match=name):
+        with pytest.raises(errors.CabinetArgumentError, match=name):
             CabinetClient(BASE, LOGIN, PASSWORD, **kwargs)
 
 
 def test_missing_httpx_raises_missing_required_lib(monkeypatch):
     monkeypatch.setattr(cc, "HAS_HTTPX", False)
-    with pytest.raises(CabinetError) as info:
+    with pytest.raises(errors.CabinetError) as info:
         CabinetClient(BASE, LOGIN, PASSWORD)
     assert str(info.value) == missing_required_lib("httpx")
 
@@ -232,7 +222,7 @@ def test_context_manager_closes(make):
     server = Server(default=ok([]))
     with make(server) as client:
         client.list_points()
-    with pytest.raises(CabinetError, match="closed"):
+    with pytest.raises(errors.CabinetError, match="closed"):
         client.list_points()
     client.close()  # idempotent
 
@@ -364,7 +354,7 @@ def ReadErrorLike():  # noqa: N802 - reads like the exception it builds
 def test_a_post_the_caller_does_not_call_safe_is_not_retried(make, sleeps, warnings):
     # The method decides, unless the caller says otherwise: only a create (its body carries the id) says a POST is safe.
     server = Server(err(503, "busy"))
-    with pytest.raises(CabinetUnavailable) as info:
+    with pytest.raises(errors.CabinetUnavailable) as info:
         make(server)._call("POST", POINTS, body={"name": "Shop"}, expect=dict)
     assert len(server.requests) == 1 and not sleeps and not warnings
     assert "failed after 1 attempt:" in str(info.value)
@@ -373,7 +363,7 @@ def test_a_post_the_caller_does_not_call_safe_is_not_retried(make, sleeps, warni
 
 def test_post_transport_error_may_have_been_applied(make):
     server = Server(httpx.ReadError("reset"))
-    with pytest.raises(CabinetUnavailable) as info:
+    with pytest.raises(errors.CabinetUnavailable) as info:
         make(server)._call("POST", POINTS, body={"name": "Shop"}, expect=dict)
     assert len(server.requests) == 1
     assert "may have been applied" in str(info.value)
@@ -388,7 +378,7 @@ def test_post_with_client_id_is_retried(make, sleeps):
 
 def test_retries_zero_disables(make, sleeps):
     server = Server(err(503, "busy"))
-    with pytest.raises(CabinetUnavailable) as info:
+    with pytest.raises(errors.CabinetUnavailable) as info:
         make(server, retries=0).list_points()
     assert len(server.requests) == 1 and not sleeps
     assert "failed after 1 attempt:" in str(info.value) and "not retried" not in str(info.value)
@@ -397,7 +387,7 @@ def test_retries_zero_disables(make, sleeps):
 def test_retries_exhausted_names_method_path_attempts_cause(make, warnings):
     server = Server(default=httpx.Response(503, text="down"))
     client = make(server)
-    with pytest.raises(CabinetUnavailable) as info:
+    with pytest.raises(errors.CabinetUnavailable) as info:
         client.list_points()
     assert str(info.value) == "GET /api/v1/retail-points failed after 4 attempts: HTTP 503 Service Unavailable"
     assert (info.value.method, info.value.path, info.value.attempts, info.value.status) == ("GET", POINTS, 4, 503)
@@ -406,7 +396,7 @@ def test_retries_exhausted_names_method_path_attempts_cause(make, warnings):
 
 def test_retries_exhausted_on_transport_error(make):
     server = Server(default=httpx.ConnectError("[Errno 111] Connection refused"))
-    with pytest.raises(CabinetUnavailable) as info:
+    with pytest.raises(errors.CabinetUnavailable) as info:
         make(server, retries=2).delete_point("abc")
     assert str(info.value) == ("DELETE /api/v1/retail-point/abc failed after 3 attempts: "
                                "ConnectError: [Errno 111] Connection refused")
@@ -414,7 +404,7 @@ def test_retries_exhausted_on_transport_error(make):
 
 def test_retries_exhausted_includes_server_code(make):
     server = Server(default=err(429, "rate-limited"))
-    with pytest.raises(CabinetUnavailable) as info:
+    with pytest.raises(errors.CabinetUnavailable) as info:
         make(server, retries=1).list_points()
     assert str(info.value) == "GET /api/v1/retail-points failed after 2 attempts: HTTP 429 Too Many Requests (rate-limited)"
     assert info.value.code == "rate-limited"
@@ -428,7 +418,7 @@ def test_certificate_failure_is_not_retried(make, sleeps):
             raise httpx.ConnectError(str(cause)) from cause
 
     server = Server(default=handler)
-    with pytest.raises(CabinetUnavailable) as info:
+    with pytest.raises(errors.CabinetUnavailable) as info:
         make(server).list_points()
     assert len(server.requests) == 1 and not sleeps
     assert "ca_path" in str(info.value)
@@ -438,18 +428,18 @@ def test_certificate_failure_is_not_retried(make, sleeps):
 
 
 @pytest.mark.parametrize("status,cls,code", [
-    (400, CabinetValidationError, "inn-checksum"),
-    (422, CabinetValidationError, "name-required"),
-    (401, CabinetAuthError, "unauthorized"),
-    (403, CabinetAuthError, "forbidden"),
-    (404, CabinetNotFound, "retail-point-not-found"),
-    (409, CabinetConflict, "retail-point-already-exists"),
-    (405, CabinetError, "method-not-allowed"),
-    (501, CabinetUnavailable, "not-implemented"),
+    (400, errors.CabinetValidationError, "inn-checksum"),
+    (422, errors.CabinetValidationError, "name-required"),
+    (401, errors.CabinetAuthError, "unauthorized"),
+    (403, errors.CabinetAuthError, "forbidden"),
+    (404, errors.CabinetNotFound, "retail-point-not-found"),
+    (409, errors.CabinetConflict, "retail-point-already-exists"),
+    (405, errors.CabinetError, "method-not-allowed"),
+    (501, errors.CabinetUnavailable, "not-implemented"),
 ])
 def test_status_maps_to_error_type_with_machine_code(make, sleeps, status, cls, code):
     server = Server(err(status, code))
-    with pytest.raises(CabinetError) as info:
+    with pytest.raises(errors.CabinetError) as info:
         make(server).list_points()
     assert info.value.__class__ is cls  # exactly this class, not a subclass
     assert (info.value.status, info.value.code, info.value.method, info.value.path) == (status, code, "GET", POINTS)
@@ -459,7 +449,7 @@ def test_status_maps_to_error_type_with_machine_code(make, sleeps, status, cls, 
 
 def test_validation_error_message_and_fields(make):
     server = Server(err(400, "inn-checksum", body_extra={"errors": [{"field": "inn", "code": "inn-checksum"}]}))
-    with pytest.raises(CabinetValidationError) as info:
+    with pytest.raises(errors.CabinetValidationError) as info:
         make(server).create_point({"id": POINT["id"], "name": "Shop", "inn": "7707083890"})
     assert str(info.value) == "POST /api/v1/retail-points: the cabinet rejected the request (400 inn-checksum: inn)"
     assert info.value.code == "inn-checksum"
@@ -469,7 +459,7 @@ def test_validation_error_message_and_fields(make):
 
 def test_401_is_not_retried_and_names_the_options(make, sleeps):
     server = Server(default=httpx.Response(401, headers={"WWW-Authenticate": 'Basic realm="modulkassa"'}))
-    with pytest.raises(CabinetAuthError) as info:
+    with pytest.raises(errors.CabinetAuthError) as info:
         make(server).list_points()
     assert len(server.requests) == 1 and not sleeps
     assert "cabinet_login" in str(info.value) and "HTTP 401 Unauthorized" in str(info.value)
@@ -478,9 +468,9 @@ def test_401_is_not_retried_and_names_the_options(make, sleeps):
 def test_get_and_delete_not_found(make):
     server = Server(err(404, "retail-point-not-found"), err(404, "retail-point-not-found"))
     client = make(server)
-    with pytest.raises(CabinetNotFound, match="GET /api/v1/retail-point/nope: not found"):
+    with pytest.raises(errors.CabinetNotFound, match="GET /api/v1/retail-point/nope: not found"):
         client.get_point("nope")
-    with pytest.raises(CabinetNotFound):
+    with pytest.raises(errors.CabinetNotFound):
         client.delete_point("nope")
 
 
@@ -493,14 +483,14 @@ def test_delete_point_accepts_204_and_200(make, answer):
 
 def test_conflict_on_create(make):
     server = Server(err(409, "retail-point-already-exists"))
-    with pytest.raises(CabinetConflict) as info:
+    with pytest.raises(errors.CabinetConflict) as info:
         make(server).create_point({"id": POINT["id"], "name": "Shop"})
     assert info.value.code == "retail-point-already-exists"
 
 
 def test_redirect_is_an_error_pointing_at_cabinet_url(make):
     server = Server(httpx.Response(301, headers={"Location": "https://elsewhere.example/api/v1/retail-points"}))
-    with pytest.raises(CabinetError) as info:
+    with pytest.raises(errors.CabinetError) as info:
         make(server).list_points()
     assert "cabinet_url" in str(info.value) and "elsewhere.example" in str(info.value)
 
@@ -508,7 +498,7 @@ def test_redirect_is_an_error_pointing_at_cabinet_url(make):
 def test_non_json_error_body_is_excerpted_and_bounded(make):
     page = "<html><head><title>404</title></head><body>" + "x" * 5000 + "</body></html>"
     server = Server(httpx.Response(404, text=page, headers={"Content-Type": "text/html"}))
-    with pytest.raises(CabinetNotFound) as info:
+    with pytest.raises(errors.CabinetNotFound) as info:
         make(server).get_point("abc")
     assert "HTTP 404 Not Found" in str(info.value)
     assert "<html>" in str(info.value) and len(str(info.value)) < 400
@@ -520,7 +510,7 @@ def test_non_json_error_body_is_excerpted_and_bounded(make):
 def test_html_instead_of_json(make):
     page = "<!DOCTYPE html><html><body>Login page " + "y" * 3000 + "</body></html>"
     server = Server(httpx.Response(200, text=page, headers={"Content-Type": "text/html; charset=utf-8"}))
-    with pytest.raises(CabinetProtocolError) as info:
+    with pytest.raises(errors.CabinetProtocolError) as info:
         make(server).list_points()
     assert "HTML page" in str(info.value) and "HTTP 200" in str(info.value)
     assert len(str(info.value)) < 400
@@ -528,24 +518,24 @@ def test_html_instead_of_json(make):
 
 def test_truncated_json(make):
     server = Server(httpx.Response(200, content=b'[{"id": "a", "name": "Sho', headers={"Content-Type": "application/json"}))
-    with pytest.raises(CabinetProtocolError, match="truncated JSON"):
+    with pytest.raises(errors.CabinetProtocolError, match="truncated JSON"):
         make(server).list_points()
 
 
 def test_object_where_array_expected_and_vice_versa(make):
     server = Server(ok({"items": []}), ok([POINT]), ok("just a string"))
     client = make(server)
-    with pytest.raises(CabinetProtocolError, match="expected a JSON array, got a JSON object"):
+    with pytest.raises(errors.CabinetProtocolError, match="expected a JSON array, got a JSON object"):
         client.list_points()
-    with pytest.raises(CabinetProtocolError, match="expected a JSON object, got a JSON array"):
+    with pytest.raises(errors.CabinetProtocolError, match="expected a JSON object, got a JSON array"):
         client.get_point("a")
-    with pytest.raises(CabinetProtocolError, match="got a JSON string"):
+    with pytest.raises(errors.CabinetProtocolError, match="got a JSON string"):
         client.update_point("a", {"name": "b"})
 
 
 def test_2xx_with_error_body(make):
     server = Server(ok(spring(500, "internal-error")))
-    with pytest.raises(CabinetProtocolError) as info:
+    with pytest.raises(errors.CabinetProtocolError) as info:
         make(server).get_point("a")
     assert info.value.code == "internal-error" and info.value.status == 200
 
@@ -553,9 +543,9 @@ def test_2xx_with_error_body(make):
 def test_empty_answer_where_object_expected(make):
     server = Server(httpx.Response(204), httpx.Response(200))
     client = make(server)
-    with pytest.raises(CabinetProtocolError, match="empty answer"):
+    with pytest.raises(errors.CabinetProtocolError, match="empty answer"):
         client.get_point("a")
-    with pytest.raises(CabinetProtocolError, match="expected a JSON array, got an empty answer"):
+    with pytest.raises(errors.CabinetProtocolError, match="expected a JSON array, got an empty answer"):
         client.list_points()
 
 
@@ -580,7 +570,7 @@ def test_secrets_never_in_errors_or_warnings(make, warnings, status):
     server = Server(default=echo_everything(status))
     client = make(server)
     client.add_secret(ACTIVATION_CODE)
-    with pytest.raises(CabinetError) as info:
+    with pytest.raises(errors.CabinetError) as info:
         client.update_point("abc", {"posLinkToken": ACTIVATION_CODE})
     texts = [str(info.value), repr(info.value), str(info.value.code), str(getattr(info.value, "errors", ""))] + warnings
     for text in texts:
@@ -595,7 +585,7 @@ def test_secrets_never_in_protocol_errors(make):
     client = make(server)
     client.add_secret(ACTIVATION_CODE)
     for call in (client.list_points, lambda: client.get_point("a")):
-        with pytest.raises(CabinetProtocolError) as info:
+        with pytest.raises(errors.CabinetProtocolError) as info:
             call()
         for secret in (PASSWORD, BASIC, ACTIVATION_CODE):
             assert secret not in str(info.value) and secret not in str(info.value.code)
@@ -605,7 +595,7 @@ def test_activation_codes_seen_in_answers_are_redacted_later(make):
     server = Server(ok(dict(POINT, posLinkToken="CODE-FROM-SERVER-1")), err(409, "code CODE-FROM-SERVER-1 in use"))
     client = make(server)
     assert client.get_point(POINT["id"])["posLinkToken"] == "CODE-FROM-SERVER-1"  # data itself is untouched
-    with pytest.raises(CabinetConflict) as info:
+    with pytest.raises(errors.CabinetConflict) as info:
         client.update_point(POINT["id"], {"name": "x"})
     assert "CODE-FROM-SERVER-1" not in str(info.value)
 
@@ -633,7 +623,7 @@ def test_redact_removes_any_registered_secret(prefix, secret, suffix):
 
 def test_body_serialisation_error_does_not_echo_the_body(make):
     client = make(Server())
-    with pytest.raises(CabinetArgumentError) as info:
+    with pytest.raises(errors.CabinetArgumentError) as info:
         client.update_point("a", {"secretish": "VISIBLE-MARKER", "bad": {1, 2}})
     assert "VISIBLE-MARKER" not in str(info.value)
 
@@ -657,7 +647,7 @@ def test_argument_errors_send_nothing(make):
     for call in (lambda: client.create_point({"name": "no id"}), lambda: client.create_point({"id": ""}),
                  lambda: client.get_point(""), lambda: client.get_point(None),
                  lambda: client.update_point("a", ["not", "a", "dict"])):
-        with pytest.raises(CabinetArgumentError):
+        with pytest.raises(errors.CabinetArgumentError):
             call()
     assert server.requests == []
 
@@ -710,9 +700,9 @@ def test_parse_retry_after_date_in_the_past_is_zero():
 def test_not_retried_messages_say_why(make):
     server = Server(err(503, "busy"), httpx.ConnectError("[Errno 111] Connection refused"))
     client = make(server)
-    with pytest.raises(CabinetUnavailable, match="not retried: a GET request is not safe to repeat"):
+    with pytest.raises(errors.CabinetUnavailable, match="not retried: a GET request is not safe to repeat"):
         client._call("GET", POINTS, expect=list, retry_safe=False)
-    with pytest.raises(CabinetUnavailable) as info:
+    with pytest.raises(errors.CabinetUnavailable) as info:
         client._call("POST", POINTS, body={"name": "x"}, expect=dict)
     assert "may have been applied" not in str(info.value)  # a refused connection sent nothing
     assert len(server.requests) == 2
@@ -720,7 +710,7 @@ def test_not_retried_messages_say_why(make):
 
 def test_timeout_cause_names_the_timeout(make):
     server = Server(httpx.ReadTimeout("timed out"))
-    with pytest.raises(CabinetUnavailable) as info:
+    with pytest.raises(errors.CabinetUnavailable) as info:
         make(server, retries=0, timeout=12.5).list_points()
     assert str(info.value) == "GET /api/v1/retail-points failed after 1 attempt: ReadTimeout: timed out (timeout 12.5 s)"
 
@@ -736,7 +726,7 @@ def test_write_guard_refuses_writes_before_sending_and_lets_reads_and_cleanup_th
     for write in (lambda: client.update_point(POINT["id"], {"name": "y"}),
                   lambda: client.create_point({"id": POINT["id"], "name": "y"}),
                   lambda: client.delete_point(POINT["id"])):
-        with pytest.raises(WritesStopped, match="not sent: the controller is gone"):
+        with pytest.raises(errors.WritesStopped, match="not sent: the controller is gone"):
             write()
     client.get_point(POINT["id"])
     client.update_point(POINT["id"], {"posLinkToken": None}, cleanup=True)
@@ -747,9 +737,9 @@ def test_write_guard_is_asked_before_every_retry(make, sleeps):
     answers = iter([None, "stop"])  # the first attempt may go; before its retry the run must stop
     server = Server(ok(spring(503, "busy"), status=503), default=ok(POINT))
     client = make(server, write_guard=lambda: next(answers))
-    with pytest.raises(WritesStopped) as caught:
+    with pytest.raises(errors.WritesStopped) as caught:
         client.update_point(POINT["id"], {"name": "x"})
-    assert isinstance(caught.value, CabinetError)
+    assert isinstance(caught.value, errors.CabinetError)
     assert len(server.requests) == 1, "the retry after the 503 was sent although the guard said stop"
 
 
@@ -764,5 +754,5 @@ def test_client_from_options_applies_the_defaults_of_unset_options(httpx_clients
         assert PASSWORD not in client.redact("x %s y" % PASSWORD)
     assert seen[0]["timeout"] == httpx.Timeout(cc.DEFAULT_TIMEOUT)
     assert isinstance(seen[0]["verify"], ssl.SSLContext)
-    with pytest.raises(CabinetArgumentError, match="retries"):
+    with pytest.raises(errors.CabinetArgumentError, match="retries"):
         cc.client_from_options(dict(options, retries=-1))

@@ -63,47 +63,54 @@ def _broken(mutate):
     return _errors(document)
 
 
+def _point(index, **fields):
+    """Set ``fields`` on the ``index``-th declared point."""
+    return lambda d: d["modulkassa_points"][index].update(fields)
+
+
+def _host(name, **fields):
+    """Set host variables of the register host ``name``."""
+    return lambda d: d["hosts"][name].update(fields)
+
+
+def _fleet_vars(**fields):
+    """Set fleet-wide variables."""
+    return lambda d: d.update(fields)
+
+
 # One case per rule: how the data is broken -> (path, a fragment of the message).
 RULES = {
-    "type-string": (lambda d: d["modulkassa_points"][0].update(inn=7707083893),
+    "type-string": (_point(0, inn=7707083893),
                     "modulkassa_points[0].inn", "must be a string, not an integer (quote it"),
-    "type-bool": (lambda d: d["modulkassa_points"][0].update(fiscal_service_enabled="yes"),
+    "type-bool": (_point(0, fiscal_service_enabled="yes"),
                   "modulkassa_points[0].fiscal_service_enabled", "must be true or false"),
-    "type-list": (lambda d: d["hosts"]["reg02"].update(modulkassa_register_points="Kazan 5"),
+    "type-list": (_host("reg02", modulkassa_register_points="Kazan 5"),
                   "hosts.reg02.modulkassa_register_points", "must be a list, not a string"),
-    "type-purge": (lambda d: d.update(modulkassa_points_purge="no"), "modulkassa_points_purge", "must be true or false"),
-    "purge-exclude-string": (lambda d: d.update(modulkassa_points_purge_exclude="1C *"),
+    "type-purge": (_fleet_vars(modulkassa_points_purge="no"), "modulkassa_points_purge", "must be true or false"),
+    "purge-exclude-string": (_fleet_vars(modulkassa_points_purge_exclude="1C *"),
                              "modulkassa_points_purge_exclude", "must be a list, not a string"),
-    "purge-exclude-blank": (lambda d: d.update(modulkassa_points_purge_exclude=["1C *", " "]),
+    "purge-exclude-blank": (_fleet_vars(modulkassa_points_purge_exclude=["1C *", " "]),
                             "modulkassa_points_purge_exclude[1]", "must not be blank"),
-    "purge-exclude-number": (lambda d: d.update(modulkassa_points_purge_exclude=[42]),
+    "purge-exclude-number": (_fleet_vars(modulkassa_points_purge_exclude=[42]),
                              "modulkassa_points_purge_exclude[0]", "must be a string, not an integer"),
-    "purge-max-type": (lambda d: d.update(modulkassa_points_purge_max="10"),
+    "purge-max-type": (_fleet_vars(modulkassa_points_purge_max="10"),
                        "modulkassa_points_purge_max", "must be an integer, not a string (write it without quotes)"),
-    "purge-max-range": (lambda d: d.update(modulkassa_points_purge_max=-2),
+    "purge-max-range": (_fleet_vars(modulkassa_points_purge_max=-2),
                         "modulkassa_points_purge_max", "must be at least -1, not -2"),
-    "unknown-key": (lambda d: d["modulkassa_points"][1].update(adress="x"),
-                    "modulkassa_points[1].adress", "unknown key (did you mean 'address'?)"),
+    "unknown-key": (_point(1, adress="x"), "modulkassa_points[1].adress", "unknown key (did you mean 'address'?)"),
     "unknown-key-manual": (lambda d: d["modulkassa_manual_registers"][0].update(points=["Kiosk"]),
                            "modulkassa_manual_registers[0].points", "unknown key"),
-    "inn-checksum": (lambda d: d["modulkassa_points"][0].update(inn="7707083894"),
-                     "modulkassa_points[0].inn", "valid INN checksum"),
-    "inn-format": (lambda d: d["modulkassa_points"][0].update(inn="77070838"),
-                   "modulkassa_points[0].inn", "must be 10 digits"),
-    "kpp-format": (lambda d: d["modulkassa_points"][0].update(kpp="77360100"),
-                   "modulkassa_points[0].kpp", "must be 9 characters"),
-    "kpp-with-12-digit-inn": (lambda d: d["modulkassa_points"][2].update(kpp="773601001"),
+    "inn-checksum": (_point(0, inn="7707083894"), "modulkassa_points[0].inn", "valid INN checksum"),
+    "inn-format": (_point(0, inn="77070838"), "modulkassa_points[0].inn", "must be 10 digits"),
+    "kpp-format": (_point(0, kpp="77360100"), "modulkassa_points[0].kpp", "must be 9 characters"),
+    "kpp-with-12-digit-inn": (_point(2, kpp="773601001"),
                               "modulkassa_points[2].kpp", "must be empty when inn has 12 digits"),
-    "phone": (lambda d: d["modulkassa_points"][0].update(phone="+7 495 123"),
-              "modulkassa_points[0].phone", "10-digit phone"),
-    "tax-mode": (lambda d: d["modulkassa_points"][0].update(tax_mode="common"),
-                 "modulkassa_points[0].tax_mode", "must be one of COMMON"),
-    "vat-tag": (lambda d: d["modulkassa_points"][0].update(vat_tag=20),
-                "modulkassa_points[0].vat_tag", "must be one of 1102"),
-    "id-format": (lambda d: d["modulkassa_points"][3].update(id="42"), "modulkassa_points[3].id", "must be a UUID"),
+    "phone": (_point(0, phone="+7 495 123"), "modulkassa_points[0].phone", "10-digit phone"),
+    "tax-mode": (_point(0, tax_mode="common"), "modulkassa_points[0].tax_mode", "must be one of COMMON"),
+    "vat-tag": (_point(0, vat_tag=20), "modulkassa_points[0].vat_tag", "must be one of 1102"),
+    "id-format": (_point(3, id="42"), "modulkassa_points[3].id", "must be a UUID"),
     "name-or-id": (lambda d: d["modulkassa_points"][1].pop("name"), "modulkassa_points[1]", "needs a name"),
-    "control-character": (lambda d: d["modulkassa_points"][1].update(name="Moscow\n1"),
-                          "modulkassa_points[1].name", "control or unassigned characters"),
+    "control-character": (_point(1, name="Moscow\n1"), "modulkassa_points[1].name", "control or unassigned characters"),
     "duplicate-name-copy": (lambda d: d["modulkassa_points"].append(copy.deepcopy(d["modulkassa_points"][2])),
                             "modulkassa_points[6].name", "duplicate point name 'Kazan 5': modulkassa_points[2] declares "
                                                          "the same point with the same attributes"),
@@ -121,16 +128,16 @@ RULES = {
                                                            "modulkassa_points[2]: vat_tag 1102 here, 1105 there)"),
     "same-id-twice": (lambda d: d["modulkassa_points"].append({"id": ID_A.upper(), "name": "Renamed"}),
                       "modulkassa_points[6]", "declared twice with different attributes"),
-    "undeclared-point": (lambda d: d["hosts"]["reg02"].update(modulkassa_register_points=["Kazan 6"]),
+    "undeclared-point": (_host("reg02", modulkassa_register_points=["Kazan 6"]),
                          "hosts.reg02.modulkassa_register_points[0]",
                          "names retail point 'Kazan 6', which modulkassa_points does not declare (did you mean 'Kazan 5'?)"),
-    "undeclared-id": (lambda d: d["hosts"]["reg04"].update(modulkassa_register_points=[ID_B]),
+    "undeclared-id": (_host("reg04", modulkassa_register_points=[ID_B]),
                       "hosts.reg04.modulkassa_register_points[0]", "does not declare"),
-    "declared-absent": (lambda d: d["hosts"]["reg04"].update(modulkassa_register_points=["Closed shop"]),
+    "declared-absent": (_host("reg04", modulkassa_register_points=["Closed shop"]),
                         "hosts.reg04.modulkassa_register_points[0]", "declares absent"),
     "same-point-twice-on-a-register": (lambda d: d["hosts"]["reg03"]["modulkassa_register_points"].append("Made by hand"),
                                        "hosts.reg03.modulkassa_register_points[1]", "twice (also [0])"),
-    "two-registers-one-point": (lambda d: d["hosts"]["reg04"].update(modulkassa_register_points=["Kazan 5"]),
+    "two-registers-one-point": (_host("reg04", modulkassa_register_points=["Kazan 5"]),
                                 "hosts.reg04.modulkassa_register_points[0]",
                                 "is also served by hosts.reg02.modulkassa_register_points[0]"),
     "manual-and-ssh-register": (lambda d: d["modulkassa_manual_registers"][0]["retail_points"].append("Kazan 5"),
@@ -148,11 +155,11 @@ RULES = {
         "modulkassa_manual_registers[1].name", "duplicates modulkassa_manual_registers[0].name ('kiosk-1') (names are "
                                                "compared ignoring letter case"),
     "code-file-required": (lambda d: d.pop("modulkassa_code_file"), "modulkassa_code_file", "is required when"),
-    "code-file-absolute": (lambda d: d.update(modulkassa_code_file="codes.json"), "modulkassa_code_file",
+    "code-file-absolute": (_fleet_vars(modulkassa_code_file="codes.json"), "modulkassa_code_file",
                            "must be an absolute path"),
     "register-points-required": (lambda d: d["hosts"]["reg04"].pop("modulkassa_register_points"),
                                  "hosts.reg04.modulkassa_register_points", "is required for every host"),
-    "blank-reference": (lambda d: d["hosts"]["reg04"].update(modulkassa_register_points=["  "]),
+    "blank-reference": (_host("reg04", modulkassa_register_points=["  "]),
                         "hosts.reg04.modulkassa_register_points[0]", "must name a retail point"),
     "points-required": (lambda d: d.pop("modulkassa_points"), "modulkassa_points", "the controller sees no modulkassa_points"),
 }

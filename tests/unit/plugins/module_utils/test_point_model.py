@@ -8,20 +8,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.modulkassa.pos.plugins.module_utils._point_fields import inn_is_valid, normalize_phone
-from ansible_collections.modulkassa.pos.plugins.module_utils._point_model import (
-    PointInputError,
-    activation_of,
-    api_body,
-    canonical_actual,
-    canonical_desired,
-    changed_fields,
-    name_matches,
-    point_id_for,
-    point_name_key,
-    public_point,
-    registration_blocks_delete,
-    tax_mode_notices,
-)
+from ansible_collections.modulkassa.pos.plugins.module_utils import _point_model as model
 
 VALID_INN10 = "7707083893"
 VALID_INN12 = "500100732259"
@@ -49,8 +36,8 @@ def test_phone_forms_normalise_to_ten_digits(raw):
 
 @pytest.mark.parametrize("raw", ["12345", "+1 912 345 67 89", "9123456789012", "91234567ab"])
 def test_bad_phone_is_rejected_with_the_field_path(raw):
-    with pytest.raises(PointInputError) as err:
-        canonical_desired({"name": "A", "phone": raw}, "points[2].")
+    with pytest.raises(model.PointInputError) as err:
+        model.canonical_desired({"name": "A", "phone": raw}, "points[2].")
     assert err.value.path == "points[2].phone"
 
 
@@ -71,24 +58,24 @@ def test_bad_phone_is_rejected_with_the_field_path(raw):
     ({"name": "A", "address": "a" * 1001}, "address"),
 ])
 def test_bad_values_name_their_field(spec, path):
-    with pytest.raises(PointInputError) as err:
-        canonical_desired(spec)
+    with pytest.raises(model.PointInputError) as err:
+        model.canonical_desired(spec)
     assert err.value.path == path
     assert path in str(err.value)
 
 
 def test_desired_is_normalised_and_only_has_fields_the_user_set():
-    desired = canonical_desired({"name": "  Shop 1 ", "phone": "8 (912) 345-67-89", "kpp": "7736ab001", "tax_mode": "patent",
-                                 "address": None})
+    desired = model.canonical_desired({"name": "  Shop 1 ", "phone": "8 (912) 345-67-89", "kpp": "7736ab001",
+                                       "tax_mode": "patent", "address": None})
     assert desired == {"name": "Shop 1", "phone": "9123456789", "kpp": "7736AB001", "tax_mode": "PATENT"}
 
 
 def test_unicode_names_are_fine():
-    assert canonical_desired({"name": "Магазин «Ромашка» №1"})["name"] == "Магазин «Ромашка» №1"
+    assert model.canonical_desired({"name": "Магазин «Ромашка» №1"})["name"] == "Магазин «Ромашка» №1"
 
 
 def test_actual_is_canonical_whatever_the_cabinet_sends():
-    actual = canonical_actual({
+    actual = model.canonical_actual({
         "id": "x", "name": "Shop 1", "phone": "+79123456789", "inn": VALID_INN10, "address": None,
         "settings": {"defaultVatTag": "1105", "defaultTaxMode": "common", "egaisSettings": {"kpp": "773601001"}},
     })
@@ -97,25 +84,25 @@ def test_actual_is_canonical_whatever_the_cabinet_sends():
 
 
 def test_same_values_written_differently_are_not_a_change():
-    desired = canonical_desired({"name": "Shop 1", "phone": "+7 912 345-67-89", "vat_tag": 1105, "tax_mode": "COMMON",
-                                 "fiscal_service_enabled": False, "address": ""})
-    actual = canonical_actual({"name": "Shop 1", "phone": "9123456789", "address": None,
-                               "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON"}})
-    assert changed_fields(desired, actual) == []
+    desired = model.canonical_desired({"name": "Shop 1", "phone": "+7 912 345-67-89", "vat_tag": 1105,
+                                       "tax_mode": "COMMON", "fiscal_service_enabled": False, "address": ""})
+    actual = model.canonical_actual({"name": "Shop 1", "phone": "9123456789", "address": None,
+                                     "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON"}})
+    assert model.changed_fields(desired, actual) == []
 
 
 def test_each_field_change_is_detected():
-    actual = canonical_actual({"name": "A", "phone": "9123456789", "inn": VALID_INN10, "address": "x",
-                               "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON", "fiscalServiceEnabled": False,
-                                            "egaisSettings": {"kpp": "773601001"}}})
+    actual = model.canonical_actual({"name": "A", "phone": "9123456789", "inn": VALID_INN10, "address": "x",
+                                     "settings": {"defaultVatTag": 1105, "defaultTaxMode": "COMMON",
+                                                  "fiscalServiceEnabled": False, "egaisSettings": {"kpp": "773601001"}}})
     changes = {"name": "B", "address": "y", "phone": "9123456780", "inn": "7736050003", "kpp": "773601002",
                "tax_mode": "PATENT", "vat_tag": 1102, "fiscal_service_enabled": True}
     for field, value in changes.items():
-        assert changed_fields(canonical_desired({"name": "A", field: value}), actual) == [field]
+        assert model.changed_fields(model.canonical_desired({"name": "A", field: value}), actual) == [field]
 
 
 def test_api_body_nests_settings():
-    assert api_body({"name": "A", "kpp": "773601001", "vat_tag": 1102}) == {
+    assert model.api_body({"name": "A", "kpp": "773601001", "vat_tag": 1102}) == {
         "name": "A", "settings": {"egaisSettings": {"kpp": "773601001"}, "defaultVatTag": 1102}}
 
 
@@ -133,38 +120,38 @@ def test_api_body_nests_settings():
     ("Shop 1", "Shop 2", False),
 ])
 def test_point_name_key_is_the_one_rule_for_name_identity(a, b, same):
-    assert (point_name_key(a) == point_name_key(b)) is same
+    assert (model.point_name_key(a) == model.point_name_key(b)) is same
 
 
 def test_point_id_is_deterministic_per_account_and_name():
-    assert point_id_for("Ops@Example.com", "Shop 1") == point_id_for("ops@example.com ", "Shop 1")
-    assert point_id_for("ops@example.com", "Shop 1") != point_id_for("ops@example.com", "Shop 2")
-    assert point_id_for("ops@example.com", "Shop 1") != point_id_for("other@example.com", "Shop 1")
+    assert model.point_id_for("Ops@Example.com", "Shop 1") == model.point_id_for("ops@example.com ", "Shop 1")
+    assert model.point_id_for("ops@example.com", "Shop 1") != model.point_id_for("ops@example.com", "Shop 2")
+    assert model.point_id_for("ops@example.com", "Shop 1") != model.point_id_for("other@example.com", "Shop 1")
 
 
 def test_activation_and_public_point_hide_the_code():
     point = {"id": "x", "kktStatus": "REGISTERED", "kkmInfo": {"serialNumber": "SN-1"}, "posLinkToken": "12345678"}
-    assert activation_of(point) == {"active": True, "kkt_status": "REGISTERED", "register_serial": "SN-1", "code_pending": True}
-    public = public_point(point)
+    assert model.activation_of(point) == {"active": True, "kkt_status": "REGISTERED", "register_serial": "SN-1", "code_pending": True}
+    public = model.public_point(point)
     assert "posLinkToken" not in public and "12345678" not in repr(public)
-    assert activation_of({"id": "y"})["active"] is False
+    assert model.activation_of({"id": "y"})["active"] is False
 
 
 # ---- tax data: a rate by name or by the cabinet's number; the abolished ENVD -----------------------------------
 
 @pytest.mark.parametrize("cabinet_value", [1113, "1113"])
 def test_a_rate_by_name_equals_the_cabinet_number_for_it(cabinet_value):
-    desired = canonical_desired({"name": "A", "vat": "VAT_22"})
+    desired = model.canonical_desired({"name": "A", "vat": "VAT_22"})
     assert desired == {"name": "A", "vat_tag": 1113}
-    assert desired == canonical_desired({"name": "A", "vat_tag": 1113})
-    actual = canonical_actual({"name": "A", "settings": {"defaultVatTag": cabinet_value}})
-    assert changed_fields(desired, actual) == []
-    assert changed_fields(canonical_desired({"name": "A", "vat": "VAT_20"}), actual) == ["vat_tag"]
+    assert desired == model.canonical_desired({"name": "A", "vat_tag": 1113})
+    actual = model.canonical_actual({"name": "A", "settings": {"defaultVatTag": cabinet_value}})
+    assert model.changed_fields(desired, actual) == []
+    assert model.changed_fields(model.canonical_desired({"name": "A", "vat": "VAT_20"}), actual) == ["vat_tag"]
 
 
 def test_the_old_numbers_still_work_and_the_new_ones_are_accepted():
     for tag in (1102, 1105, 1109, 1114):
-        assert canonical_desired({"vat_tag": tag}) == {"vat_tag": tag}
+        assert model.canonical_desired({"vat_tag": tag}) == {"vat_tag": tag}
 
 
 @pytest.mark.parametrize("spec,message", [
@@ -174,31 +161,31 @@ def test_the_old_numbers_still_work_and_the_new_ones_are_accepted():
     ({"vat_tag": 1108}, "must be one of 1102"),
 ])
 def test_bad_vat_names_the_field(spec, message):
-    with pytest.raises(PointInputError) as err:
-        canonical_desired(dict(spec, name="A"), "points[1].")
+    with pytest.raises(model.PointInputError) as err:
+        model.canonical_desired(dict(spec, name="A"), "points[1].")
     assert err.value.path == "points[1].%s" % next(iter(spec))
     assert message in str(err.value)
 
 
 def test_envd_is_refused_for_a_new_point_or_a_change_of_mode():
-    with pytest.raises(PointInputError) as err:
-        tax_mode_notices({"tax_mode": "ENVD"}, None, "points[0].")
+    with pytest.raises(model.PointInputError) as err:
+        model.tax_mode_notices({"tax_mode": "ENVD"}, None, "points[0].")
     assert err.value.path == "points[0].tax_mode"
     assert "abolished on 1 January 2021" in str(err.value) and "a new point cannot use it" in str(err.value)
-    with pytest.raises(PointInputError) as err:
-        tax_mode_notices({"tax_mode": "ENVD"}, {"tax_mode": "COMMON"})
+    with pytest.raises(model.PointInputError) as err:
+        model.tax_mode_notices({"tax_mode": "ENVD"}, {"tax_mode": "COMMON"})
     assert "a point changing its tax mode cannot use it" in str(err.value)
 
 
 @pytest.mark.parametrize("declared", [{}, {"tax_mode": "ENVD"}, {"name": "A"}])
 def test_a_point_the_cabinet_holds_in_envd_is_reported_not_refused(declared):
-    notices = tax_mode_notices(declared, {"tax_mode": "ENVD"})
+    notices = model.tax_mode_notices(declared, {"tax_mode": "ENVD"})
     assert len(notices) == 1 and "ENVD" in notices[0] and "abolished on 1 January 2021" in notices[0]
 
 
 def test_moving_a_point_off_envd_needs_no_notice():
-    assert tax_mode_notices({"tax_mode": "SIMPLIFIED"}, {"tax_mode": "ENVD"}) == []
-    assert tax_mode_notices({"tax_mode": "COMMON"}, None) == []
+    assert model.tax_mode_notices({"tax_mode": "SIMPLIFIED"}, {"tax_mode": "ENVD"}) == []
+    assert model.tax_mode_notices({"tax_mode": "COMMON"}, None) == []
 
 
 @pytest.mark.parametrize("name, pattern, matches", [
@@ -215,7 +202,7 @@ def test_moving_a_point_off_envd_needs_no_notice():
     ("Shop 1", "Shop 2", False),
 ])
 def test_name_matches_is_a_whole_name_glob_over_folded_names(name, pattern, matches):
-    assert name_matches(name, pattern) is matches
+    assert model.name_matches(name, pattern) is matches
 
 
 @pytest.mark.parametrize("status, blocked", [
@@ -223,4 +210,4 @@ def test_name_matches_is_a_whole_name_glob_over_folded_names(name, pattern, matc
     ("STARTED", True), ("OFD_WAIT_FOR_FINAL_RESPONSE", True), ("SOMETHING_NEW", True),
 ])
 def test_the_cabinet_deletes_a_point_only_in_four_registration_states(status, blocked):
-    assert registration_blocks_delete({"id": "x", "name": "x", "registrationRequestStatus": status}) is blocked
+    assert model.registration_blocks_delete({"id": "x", "name": "x", "registrationRequestStatus": status}) is blocked
