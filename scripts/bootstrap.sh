@@ -99,7 +99,7 @@ ensure_venv() {
     log "installing ${requirements} into ${dir##*/} ..."
     local installer="pip"
     if uv="$(ensure_uv)"; then
-        if "${uv}" pip install --quiet --python "${dir}/bin/python" -r "${requirements}"; then
+        if "${uv}" pip install --quiet --compile-bytecode --python "${dir}/bin/python" -r "${requirements}"; then
             installer="uv"
         else
             warn "uv could not install ${requirements} (a pip-only mirror?): installing with pip instead"
