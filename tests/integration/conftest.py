@@ -87,8 +87,8 @@ def pytest_report_header(config):
 def pytest_collection_modifyitems(session, config, items):
     """Tests marked ``slow`` (a run of 15 s or more on the 2-core CI machine) go first, in their order; the rest keep
     theirs. xdist deals the first tests out in turn to its workers, so the long ones start at once on both and the
-    short ones fill in behind them; left last, one long test ran alone on one core at the end of the run, the other
-    core idle (over a minute of every CI run). Only the order changes: every test still runs, on the same fixtures."""
+    short ones fill in behind them: a long test collected last could run alone on one core at the end of the run, the
+    other idle. Only the order changes: every test still runs, on the same fixtures."""
     items[:] = sorted(items, key=lambda item: item.get_closest_marker("slow") is None)
 
 
