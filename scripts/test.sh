@@ -124,13 +124,12 @@ core_216_integration() {
         "${VENV_2_16}/bin/python" -m pytest -p no:cacheprovider -q -n "${workers}" --dist loadgroup "${CORE_216_INTEGRATION[@]}"
 }
 
-# Two cores on CI. The unit and 2.16 steps use one worker per core. The last pytest (mostly integration tests, which
-# wait on sshd, the emulator and their subprocesses part of the time) uses one more: on the 2-core machine, idle,
-# the whole tree took 644 s with -n 2, 558 s with -n 3 and 648 s with -n 4 (each worker starts its own emulator
-# and five sshd, and four CPU-bound workers on two cores lose more than they gain).
+# Two cores on CI, one worker per core. A third worker for the last pytest was measured and dropped: 558 s for the
+# whole tree alone, but 648 s inside the test command against 644 s with two, each test about 1.5 times slower (the
+# tests are CPU-bound: ansible-playbook, the emulator and sshd take the two cores); a fourth, 648 s alone.
 workers="$(nproc 2>/dev/null || echo 1)"
 ((workers > 2)) && workers=2
-pytest_workers=$((workers + 1))
+pytest_workers="${workers}"
 
 if ((with_216)); then
     if run_step 2.16-install core_216_install; then
