@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import read_drift_report  # noqa: E402
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLAN = REPO_ROOT / "tools" / "modulkassa-plan"
 DEMO = ("demo@example.com", "demo-password-1")
@@ -59,9 +63,7 @@ class Estate(object):
         process = subprocess.run([str(PLAN), "--report-dir", str(workdir / "report")] + list(args)
                                  + ["-i", str(self.inventory)], cwd=workdir, env=dict(self.env, **(env or {})),
                                  capture_output=True, text=True, timeout=600, check=False)
-        report_path = workdir / "report" / "drift-report.json"
-        process.report = json.loads(report_path.read_text()) if report_path.exists() else {}
-        process.markdown = (workdir / "report" / "drift-report.md").read_text() if report_path.exists() else ""
+        process.report, process.markdown = read_drift_report(workdir / "report")
         process.record = workdir / "report" / "applied-record.json"
         process.why = "rc=%s\n%s\n%s" % (process.returncode, process.stdout[-4000:], process.stderr[-3000:])
         return process
